@@ -1,0 +1,159 @@
+/**
+ * Emits an attribute set: an enum-like object of attribute ids, a typed interface of
+ * optional fields, a decoder that walks the attributes, and an encoder.
+ */
+import type { SourceFile } from 'ts-morph';
+import { docLines, type ModuleContext } from './emit-context.js';
+import type { Attribute, AttributeSet, IntType } from './model.js';
+
+const intSize: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
+const getter: Record<IntType, string> = {
+  u8: 'getUint8', u16: 'getUint16', u32: 'getUint32', u64: 'getBigUint64',
+  s8: 'getInt8', s16: 'getInt16', s32: 'getInt32', s64: 'getBigInt64',
+};
+const is64 = (t: string) => t === 'u64' || t === 's64';
+const isInt = (t: string): t is IntType => t in intSize;
+
+/** Attributes that carry a value (not reserved ids or padding). */
+const valued = (s: AttributeSet) => s.attributes.filter((a) => a.type !== 'unused' && a.type !== 'pad');
+
+function attrType(a: Attribute, ctx: ModuleContext): string {
+  if (isInt(a.type)) return is64(a.type) ? 'bigint' : 'number';
+  switch (a.type) {
+    case 'flag':
+      return 'true';
+    case 'string':
+      return 'string';
+    case 'nest':
+      return ctx.use(a.nested!, 'set');
+    default:
+      if (a.struct) return ctx.use(a.struct, 'struct');
+      if (a.subType) return is64(a.subType) ? 'bigint[]' : 'number[]';
+      return 'Uint8Array';
+  }
+}
+
+function decodeStatement(a: Attribute, ctx: ModuleContext): string {
+  const out = `out.${a.tsName}`;
+  if (isInt(a.type)) {
+    const size = intSize[a.type];
+    const args = size === 1 ? 'p' : `p, ${a.bigEndian ? 'false' : 'LE'}`;
+    return `${ctx.rt('needBytes')}('${a.cName}', p, n, ${size}); ${out} = view.${getter[a.type]}(${args});`;
+  }
+  switch (a.type) {
+    case 'flag':
+      return `${out} = true;`;
+    case 'string':
+      return `${out} = ${ctx.rt('readString')}(view, p, n);`;
+    case 'nest':
+      return `${out} = ${ctx.use(a.nested!, 'decodeSet')}(view, p, n);`;
+    default: {
+      if (a.struct) {
+        const s = ctx.schema.structs.get(a.struct)!;
+        if (s.needsFamily) throw new Error(`${a.place.file}:${a.place.line}: attribute ${a.cName} carries a struct that needs an address family`);
+        return `${out} = ${ctx.use(a.struct, 'decode')}(view, p, n);`;
+      }
+      if (a.subType) {
+        if (is64(a.subType)) return `${out} = ${ctx.rt('readBigArray')}(view, p, n);`;
+        return `${out} = ${ctx.rt('readArray')}(view, p, n, ${intSize[a.subType]});`;
+      }
+      return `${out} = ${ctx.rt('copyBytes')}(view, p, n);`;
+    }
+  }
+}
+
+/** An expression giving the payload bytes of attribute `a` from `v`. */
+function encodeExpr(a: Attribute, v: string, ctx: ModuleContext): string {
+  if (isInt(a.type)) return `${ctx.rt('encodeInt', 'attributes')}(${v}, ${intSize[a.type]}, ${a.bigEndian})`;
+  switch (a.type) {
+    case 'flag':
+      return 'new Uint8Array(0)';
+    case 'string':
+      return `${ctx.rt('encodeString')}(${v})`;
+    case 'nest':
+      return `${ctx.use(a.nested!, 'encodeSet')}(${v})`;
+    default:
+      if (a.struct) return `${ctx.use(a.struct, 'encode')}(${v})`;
+      if (a.subType) return `${ctx.rt('encodeIntArray', 'attributes')}(${v}, ${intSize[a.subType]})`;
+      return v;
+  }
+}
+
+export function emitAttributeSet(sf: SourceFile, s: AttributeSet, ctx: ModuleContext): void {
+  const idsName = `${s.tsName}Type`;
+  sf.addVariableStatement({
+    isExported: true,
+    declarationKind: 'const' as never,
+    docs: [`Attribute types (ids) of {@link ${s.tsName}}.`],
+    declarations: [
+      {
+        name: idsName,
+        initializer: (w) => {
+          w.write('Object.freeze({').newLine();
+          w.indent(() => s.attributes.forEach((a) => w.writeLine(`/** C: \`${a.cName}\`. */`).writeLine(`'${a.name}': ${a.value},`)));
+          w.write('} as const)');
+        },
+      },
+    ],
+  });
+  sf.addInterface({
+    name: s.tsName,
+    isExported: true,
+    docs: [docLines(s, 'Every field is optional: a kernel sends only what was asked for and what it knows.')],
+    properties: [
+      ...valued(s).map((a) => ({
+        name: a.tsName,
+        type: attrType(a, ctx),
+        hasQuestionToken: true,
+        docs: [docLines(a, `C: \`${a.cName}\` (${a.value}), ${a.type}${a.struct ? ` \`${ctx.schema.structs.get(a.struct)!.cName}\`` : ''}${a.enum ? `; names: {@link ${ctx.use(a.enum, 'enum')}}` : ''}.`)],
+      })),
+      { name: 'unknown', type: `${ctx.rt('UnknownAttribute')}[]`, hasQuestionToken: true, docs: ['Attributes whose type this schema does not know, kept as they came.'] },
+    ],
+  });
+  const header = ctx.constValue('nla-hdrlen');
+  const align = ctx.constValue('nla-alignto');
+  const typeMask = ctx.constValue('nla-type-mask');
+  sf.addFunction({
+    name: `decode${s.tsName}`,
+    isExported: true,
+    docs: [`Walks the attributes in \`length\` bytes at \`offset\`. Unknown types are kept in \`unknown\`.\n@throws DecodeError when an attribute's length overruns or a payload is too short for its type.`],
+    parameters: [{ name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }],
+    returnType: s.tsName,
+    statements: (w) => {
+      w.writeLine(`const out: ${s.tsName} = {};`);
+      w.writeLine('const end = offset + length;');
+      w.writeLine(`while (end - offset >= ${header}) {`).indent(() => {
+        w.writeLine('const len = view.getUint16(offset, LE);');
+        w.writeLine(`const type = view.getUint16(offset + 2, LE) & 0x${typeMask.toString(16)};`);
+        w.writeLine(`if (len < ${header} || len > end - offset) throw new ${ctx.rt('DecodeError')}('${s.name} attribute ' + type, offset, 'length ' + len + ' with ' + (end - offset) + ' bytes left');`);
+        w.writeLine(`const p = offset + ${header};`);
+        w.writeLine(`const n = len - ${header};`);
+        w.writeLine('switch (type) {').indent(() => {
+          for (const a of valued(s)) w.writeLine(`case ${a.value}: ${decodeStatement(a, ctx)} break;`);
+          for (const a of s.attributes.filter((x) => x.type === 'pad')) w.writeLine(`case ${a.value}: break;`);
+          w.writeLine(`default: (out.unknown ??= []).push({ type, bytes: ${ctx.rt('copyBytes')}(view, p, n) });`);
+        });
+        w.writeLine('}');
+        w.writeLine(`offset += (len + ${align - 1}) & ~${align - 1};`);
+      });
+      w.writeLine('}');
+      w.writeLine('return out;');
+    },
+  });
+  sf.addFunction({
+    name: `encode${s.tsName}`,
+    isExported: true,
+    docs: ['Encodes the fields that are set as netlink attributes, in attribute-id order; `unknown` ones last.'],
+    parameters: [{ name: 'value', type: s.tsName }],
+    returnType: 'Uint8Array',
+    statements: (w) => {
+      w.writeLine('const parts: [number, Uint8Array][] = [];');
+      for (const a of valued(s)) {
+        const v = `value.${a.tsName}`;
+        w.writeLine(`if (${v} !== undefined) parts.push([${a.value}, ${encodeExpr(a, v, ctx)}]);`);
+      }
+      w.writeLine('for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);');
+      w.writeLine(`return ${ctx.rt('encodeAttributes', 'attributes')}(parts);`);
+    },
+  });
+}

@@ -1,0 +1,486 @@
+/**
+ * Loads every `schema/*.yaml` file, checks it, and resolves it into the model:
+ * C names, TypeScript names, struct layouts and cross-file references.
+ * All problems are collected and thrown together as a {@link SchemaError}.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type {
+  Attribute,
+  AttributeSet,
+  AttrType,
+  ConstDef,
+  Definition,
+  EnumDef,
+  EnumEntry,
+  IntType,
+  Member,
+  Omission,
+  Operation,
+  Place,
+  Schema,
+  SchemaFile,
+  StructDef,
+} from './model.js';
+import { camel, pascal, snake, upperSnake } from './names.js';
+import { readYaml, SchemaError, SchemaProblem, type Checked, type Shape } from './yaml-check.js';
+
+const common = { name: 'string', doc: 'string', 'c-name': 'string', since: 'string' } as const;
+const entryShape: Shape = { either: ['string', { map: { ...common, value: 'int' }, required: ['name'] }] };
+const memberShape: Shape = {
+  map: {
+    ...common,
+    type: 'string',
+    'byte-order': 'string',
+    len: 'int',
+    bits: 'int',
+    enum: 'string',
+    struct: 'string',
+    'display-hint': 'string',
+    offset: 'int',
+  },
+  required: ['name', 'type'],
+};
+const definitionShape: Shape = {
+  map: {
+    ...common,
+    type: 'string',
+    value: 'int',
+    'name-prefix': 'string',
+    'value-start': 'int',
+    entries: { list: entryShape },
+    'member-prefix': 'string',
+    'address-family': 'string',
+    size: 'int',
+    'min-size': 'int',
+    members: { list: memberShape },
+  },
+  required: ['name', 'type'],
+};
+const attributeShape: Shape = {
+  map: {
+    ...common,
+    type: 'string',
+    value: 'int',
+    'byte-order': 'string',
+    struct: 'string',
+    'sub-type': 'string',
+    enum: 'string',
+    'nested-attributes': 'string',
+    'display-hint': 'string',
+  },
+  required: ['name', 'type'],
+};
+const fileShape: Shape = {
+  map: {
+    name: 'string',
+    'c-header': 'string',
+    doc: 'string',
+    definitions: { list: definitionShape },
+    'attribute-sets': {
+      list: {
+        map: { ...common, 'name-prefix': 'string', attributes: { list: attributeShape } },
+        required: ['name', 'attributes'],
+      },
+    },
+    operations: {
+      map: {
+        'enum-name': 'string',
+        'name-prefix': 'string',
+        doc: 'string',
+        list: { list: { map: { ...common, value: 'int', request: 'string', reply: 'string' }, required: ['name', 'value'] } },
+      },
+      required: ['enum-name', 'list'],
+    },
+    'mcast-groups': {
+      map: {
+        'enum-name': 'string',
+        'name-prefix': 'string',
+        doc: 'string',
+        list: { list: { map: { ...common, value: 'int' }, required: ['name', 'value'] } },
+      },
+      required: ['list'],
+    },
+    omitted: { list: { map: { 'c-name': 'string', why: 'string' }, required: ['c-name', 'why'] } },
+  },
+  required: ['name', 'doc'],
+};
+
+const intSizes: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
+const isInt = (t: string): t is IntType => t in intSizes;
+const attrTypes = new Set<string>(['unused', 'pad', 'flag', 'string', 'binary', 'nest', ...Object.keys(intSizes)]);
+const hints = new Set(['hex', 'ipv4', 'ipv6', 'inet-address', 'cookie']);
+
+type Raw = Record<string, unknown>;
+const str = (r: Raw, k: string) => r[k] as string | undefined;
+const num = (r: Raw, k: string) => r[k] as number | undefined;
+
+/** Loads and resolves every schema file in `dir`. Throws {@link SchemaError}. */
+export function loadSchema(dir: string): Schema {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ path: join(dir, f), file: f }));
+  return loadSchemaFiles(files.map(({ path, file }) => ({ file, text: readFileSync(path, 'utf8') })));
+}
+
+/** Loads and resolves schema texts (for tests and tools that work on copies). */
+export function loadSchemaFiles(inputs: { file: string; text: string }[]): Schema {
+  const problems: SchemaProblem[] = [];
+  const checked = inputs.map(({ file, text }) => ({ file, doc: readYaml(file, text, fileShape, problems) }));
+  if (problems.length > 0) throw new SchemaError(problems);
+  const r = new Resolver(problems);
+  const schema = r.resolve(checked.map(({ file, doc }) => ({ file, doc: doc! })));
+  if (problems.length > 0) throw new SchemaError(problems);
+  return schema;
+}
+
+class Resolver {
+  private readonly schema: Schema = { files: [], structs: new Map(), enums: new Map(), sets: new Map(), owner: new Map() };
+  private readonly rawStructs = new Map<string, { file: SchemaFile; c: Checked }>();
+  private readonly structState = new Map<string, 'busy' | 'done'>();
+  private readonly globalPlaces = new Map<string, Place>();
+  private readonly cNames = new Map<string, Place>();
+
+  constructor(private readonly problems: SchemaProblem[]) {}
+
+  private problem(place: Place, message: string): void {
+    this.problems.push(new SchemaProblem(place, message));
+  }
+
+  resolve(docs: { file: string; doc: Checked }[]): Schema {
+    // First pass: global names, enums, consts and attribute sets, so references resolve in any order.
+    for (const { file, doc } of docs) this.schema.files.push(this.readFile(file, doc));
+    // Second pass: struct layouts (recursive through nested structs).
+    for (const name of this.rawStructs.keys()) this.struct(name);
+    for (const f of this.schema.files) {
+      f.definitions = f.definitions.map((d) => (d.kind === 'struct' ? this.schema.structs.get(d.name) ?? d : d));
+    }
+    this.checkReferences();
+    return this.schema;
+  }
+
+  private claim(name: string, place: Place, file: SchemaFile): void {
+    const prior = this.globalPlaces.get(name);
+    if (prior) this.problem(place, `duplicate name '${name}' (first defined at ${prior.file}:${prior.line}:${prior.column})`);
+    else {
+      this.globalPlaces.set(name, place);
+      this.schema.owner.set(name, file);
+    }
+  }
+
+  private claimCName(cName: string, place: Place): void {
+    const prior = this.cNames.get(cName);
+    if (prior) this.problem(place, `duplicate C name '${cName}' (first used at ${prior.file}:${prior.line}:${prior.column})`);
+    else this.cNames.set(cName, place);
+  }
+
+  private item(c: Checked, cName: string) {
+    const r = c.value as Raw;
+    return { name: str(r, 'name')!, cName: str(r, 'c-name') ?? cName, doc: str(r, 'doc'), since: str(r, 'since'), place: c.place };
+  }
+
+  private readFile(file: string, doc: Checked): SchemaFile {
+    const raw = doc.value as Raw;
+    const f: SchemaFile = {
+      name: str(raw, 'name')!,
+      file,
+      module: basename(file, '.yaml'),
+      cHeader: str(raw, 'c-header'),
+      doc: str(raw, 'doc'),
+      definitions: [],
+      attributeSets: [],
+      omitted: [],
+    };
+    for (const c of doc.fields?.definitions?.items ?? []) {
+      const d = this.readDefinition(c, f);
+      if (d) f.definitions.push(d);
+    }
+    for (const c of doc.fields?.['attribute-sets']?.items ?? []) f.attributeSets.push(this.readSet(c, f));
+    const ops = doc.fields?.operations;
+    if (ops) {
+      const r = ops.value as Raw;
+      const prefix = str(r, 'name-prefix') ?? '';
+      const entries: Operation[] = (ops.fields?.list?.items ?? []).map((c) => {
+        const o = c.value as Raw;
+        return { ...this.item(c, prefix + upperSnake(str(o, 'name')!)), value: num(o, 'value')!, request: str(o, 'request'), reply: str(o, 'reply') };
+      });
+      const name = str(r, 'enum-name')!;
+      this.claim(name, ops.place, f);
+      this.checkEntries(entries, 'operation');
+      entries.forEach((e) => this.claimCName(e.cName, e.place));
+      f.operations = { name, entries };
+      const asEnum: EnumDef = { kind: 'enum', name, cName: '', doc: str(r, 'doc'), place: ops.place, entries };
+      this.schema.enums.set(name, asEnum);
+    }
+    const groups = doc.fields?.['mcast-groups'];
+    if (groups) {
+      const r = groups.value as Raw;
+      const prefix = str(r, 'name-prefix') ?? '';
+      const name = str(r, 'enum-name') ?? `${f.name}-mcast-group`;
+      const entries: EnumEntry[] = (groups.fields?.list?.items ?? []).map((c) => ({
+        ...this.item(c, prefix + upperSnake(str(c.value as Raw, 'name')!)),
+        value: num(c.value as Raw, 'value')!,
+      }));
+      this.claim(name, groups.place, f);
+      this.checkEntries(entries, 'group');
+      entries.forEach((e) => this.claimCName(e.cName, e.place));
+      f.mcastGroups = { kind: 'enum', name, cName: '', doc: str(r, 'doc'), place: groups.place, entries };
+      this.schema.enums.set(name, f.mcastGroups);
+    }
+    f.omitted = (doc.fields?.omitted?.items ?? []).map((c): Omission => {
+      const o = c.value as Raw;
+      return { cName: str(o, 'c-name')!, why: str(o, 'why')!, place: c.place };
+    });
+    return f;
+  }
+
+  private checkEntries(entries: { name: string; value: number; place: Place }[], what: string): void {
+    const names = new Map<string, Place>();
+    const values = new Map<number, string>();
+    for (const e of entries) {
+      if (names.has(e.name)) this.problem(e.place, `duplicate ${what} name '${e.name}'`);
+      names.set(e.name, e.place);
+      const prior = values.get(e.value);
+      if (prior !== undefined) this.problem(e.place, `duplicate ${what} value ${e.value} ('${e.name}' and '${prior}')`);
+      values.set(e.value, e.name);
+    }
+  }
+
+  private readDefinition(c: Checked, f: SchemaFile): Definition | undefined {
+    const r = c.value as Raw;
+    const type = str(r, 'type')!;
+    const name = str(r, 'name')!;
+    const typePlace = c.fields?.type?.place ?? c.place;
+    const allowed: Record<string, string[]> = {
+      const: ['value'],
+      enum: ['name-prefix', 'value-start', 'entries'],
+      flags: ['name-prefix', 'value-start', 'entries'],
+      struct: ['member-prefix', 'address-family', 'size', 'min-size', 'members'],
+    };
+    if (!(type in allowed)) {
+      this.problem(typePlace, `unknown definition type '${type}' (expected const, enum, flags or struct)`);
+      return undefined;
+    }
+    for (const key of Object.keys(r)) {
+      if (!(key in common) && key !== 'type' && !allowed[type]!.includes(key))
+        this.problem(c.fields![key]!.place, `key '${key}' does not apply to a ${type}`);
+    }
+    this.claim(name, c.place, f);
+    if (type === 'const') {
+      if (r.value === undefined) this.problem(c.place, `const '${name}' lacks 'value'`);
+      const d: ConstDef = { kind: 'const', ...this.item(c, upperSnake(name)), value: num(r, 'value') ?? 0 };
+      this.claimCName(d.cName, d.place);
+      return d;
+    }
+    if (type === 'enum' || type === 'flags') {
+      const prefix = str(r, 'name-prefix') ?? '';
+      let next = num(r, 'value-start') ?? 0;
+      const entries: EnumEntry[] = (c.fields?.entries?.items ?? []).map((e) => {
+        const er: Raw = typeof e.value === 'string' ? { name: e.value } : (e.value as Raw);
+        const explicit = num(er, 'value');
+        const value = explicit ?? (type === 'flags' ? 2 ** next : next);
+        next = explicit === undefined ? next + 1 : type === 'flags' ? Math.log2(explicit & -explicit) + 1 : explicit + 1;
+        return { ...this.item({ ...e, value: er }, prefix + upperSnake(str(er, 'name')!)), value };
+      });
+      if (entries.length === 0) this.problem(c.place, `${type} '${name}' has no entries`);
+      this.checkEntries(entries, 'entry');
+      entries.forEach((e) => this.claimCName(e.cName, e.place));
+      const d: EnumDef = { kind: type, ...this.item(c, ''), entries };
+      this.schema.enums.set(name, d);
+      return d;
+    }
+    this.rawStructs.set(name, { file: f, c });
+    // A placeholder; replaced by the resolved struct in the second pass.
+    return { kind: 'struct', ...this.item(c, `struct ${snake(name)}`), tsName: pascal(name), members: [], size: 0, align: 1, minSize: 0, needsFamily: false };
+  }
+
+  /** Resolves a struct's layout, resolving nested structs first. */
+  private struct(name: string): StructDef | undefined {
+    const done = this.schema.structs.get(name);
+    if (done) return done;
+    const raw = this.rawStructs.get(name);
+    if (!raw) return undefined;
+    if (this.structState.get(name) === 'busy') {
+      this.problem(raw.c.place, `struct '${name}' contains itself`);
+      return undefined;
+    }
+    this.structState.set(name, 'busy');
+    const r = raw.c.value as Raw;
+    const prefix = str(r, 'member-prefix') ?? '';
+    const members: Member[] = [];
+    let offset = 0;
+    let bitPos = -1; // bit position inside the current run of bit fields, -1 when none
+    let align = 1;
+    let needsFamily = false;
+    const names = new Set<string>();
+    for (const mc of raw.c.fields?.members?.items ?? []) {
+      const m = mc.value as Raw;
+      const mname = str(m, 'name')!;
+      const type = str(m, 'type')!;
+      const place = mc.place;
+      const at = (k: string) => mc.fields?.[k]?.place ?? place;
+      if (names.has(mname)) this.problem(place, `duplicate member name '${mname}' in struct '${name}'`);
+      names.add(mname);
+      const len = num(m, 'len');
+      const bits = num(m, 'bits');
+      const hint = str(m, 'display-hint');
+      const order = str(m, 'byte-order');
+      if (order !== undefined && order !== 'big-endian' && order !== 'little-endian')
+        this.problem(at('byte-order'), `byte-order must be big-endian or little-endian, not '${order}'`);
+      if (hint !== undefined && !hints.has(hint)) this.problem(at('display-hint'), `unknown display-hint '${hint}' (expected ${[...hints].join(', ')})`);
+      let size: number;
+      let unitAlign: number;
+      let nested: StructDef | undefined;
+      if (isInt(type)) {
+        size = intSizes[type] * (len ?? 1);
+        unitAlign = intSizes[type];
+      } else if (type === 'binary' || type === 'pad') {
+        if (len === undefined) this.problem(place, `member '${mname}' of type ${type} needs 'len'`);
+        size = len ?? 0;
+        unitAlign = 1;
+      } else if (type === 'struct') {
+        const sname = str(m, 'struct');
+        if (sname === undefined) this.problem(place, `member '${mname}' of type struct needs 'struct'`);
+        else if (!this.rawStructs.has(sname)) this.problem(at('struct'), `undefined struct '${sname}'`);
+        nested = sname === undefined ? undefined : this.struct(sname);
+        size = nested?.size ?? 0;
+        unitAlign = nested?.align ?? 1;
+        if (nested?.needsFamily && !str(r, 'address-family')) needsFamily = true;
+      } else {
+        this.problem(at('type'), `unknown member type '${type}' (expected u8..u64, s8..s64, binary, pad or struct)`);
+        continue;
+      }
+      if (bits !== undefined && (!isInt(type) || len !== undefined || bits < 1 || bits > intSizes[type] * 8)) {
+        this.problem(at('bits'), `bit field '${mname}' needs an integer type wide enough for ${bits} bits, and no len`);
+        continue;
+      }
+      if (hint === 'inet-address' && !str(r, 'address-family')) needsFamily = true;
+      if (hint === 'cookie' && !(type === 'u32' && len === 2)) this.problem(at('display-hint'), `display-hint cookie needs type u32 and len 2`);
+      if (hint === 'inet-address' && !(type === 'binary' && len === 16)) this.problem(at('display-hint'), `display-hint inet-address needs type binary and len 16`);
+      align = Math.max(align, unitAlign);
+      let memberOffset: number;
+      let bitInfo: Member['bits'];
+      if (bits !== undefined) {
+        const unitBits = intSizes[type as IntType] * 8;
+        let pos = bitPos >= 0 ? bitPos : offset * 8;
+        // GCC: a bit field never straddles a boundary of its declared type.
+        if (Math.floor(pos / unitBits) !== Math.floor((pos + bits - 1) / unitBits)) pos = Math.ceil(pos / unitBits) * unitBits;
+        const unitStart = Math.floor(pos / unitBits) * unitBits;
+        memberOffset = unitStart / 8;
+        bitInfo = { width: bits, shift: pos - unitStart };
+        bitPos = pos + bits;
+        offset = Math.max(offset, Math.ceil(bitPos / 8));
+        size = unitBits / 8;
+      } else {
+        if (bitPos >= 0) offset = Math.ceil(bitPos / 8);
+        bitPos = -1;
+        memberOffset = Math.ceil(offset / unitAlign) * unitAlign;
+        const expected = num(m, 'offset');
+        if (expected !== undefined && expected % unitAlign !== 0) this.problem(at('offset'), `member '${mname}' at offset ${expected} is misaligned for ${type} (needs a multiple of ${unitAlign})`);
+        else if (expected !== undefined && expected < offset) this.problem(at('offset'), `member '${mname}' at offset ${expected} overlaps the member before it (which ends at ${offset})`);
+        else if (expected !== undefined && expected !== memberOffset) this.problem(at('offset'), `member '${mname}' is declared at offset ${expected} but the layout puts it at ${memberOffset}`);
+        offset = memberOffset + size;
+      }
+      const enumName = str(m, 'enum');
+      const tsBase = mname.startsWith(prefix) ? mname.slice(prefix.length) : mname;
+      members.push({
+        ...this.item(mc, snake(mname)),
+        tsName: type === 'pad' ? '' : camel(tsBase),
+        type: type as Member['type'],
+        bigEndian: order === 'big-endian',
+        count: isInt(type) && len !== undefined ? len : undefined,
+        offset: memberOffset,
+        size,
+        bits: bitInfo,
+        enum: enumName,
+        struct: str(m, 'struct'),
+        hint: hint as Member['hint'],
+        required: true,
+      });
+    }
+    if (bitPos >= 0) offset = Math.ceil(bitPos / 8);
+    const size = Math.ceil(offset / align) * align;
+    const declared = num(r, 'size');
+    if (declared !== undefined && declared !== size) this.problem(raw.c.fields?.size?.place ?? raw.c.place, `struct '${name}' is declared as ${declared} bytes but its members lay out to ${size}`);
+    const minSize = num(r, 'min-size') ?? size;
+    if (minSize > size) this.problem(raw.c.fields?.['min-size']?.place ?? raw.c.place, `min-size ${minSize} of struct '${name}' exceeds its size ${size}`);
+    for (const m of members) m.required = m.offset + m.size <= minSize;
+    const fam = str(r, 'address-family');
+    if (fam !== undefined && !members.some((m) => m.name === fam)) this.problem(raw.c.fields?.['address-family']?.place ?? raw.c.place, `address-family names no member of struct '${name}': '${fam}'`);
+    const s: StructDef = {
+      kind: 'struct',
+      ...this.item(raw.c, `struct ${snake(name)}`),
+      tsName: pascal(name),
+      members,
+      size,
+      align,
+      minSize,
+      addressFamily: fam === undefined ? undefined : camel(fam.startsWith(prefix) ? fam.slice(prefix.length) : fam),
+      needsFamily,
+    };
+    this.claimCName(s.cName, s.place);
+    this.schema.structs.set(name, s);
+    this.structState.set(name, 'done');
+    return s;
+  }
+
+  private readSet(c: Checked, f: SchemaFile): AttributeSet {
+    const r = c.value as Raw;
+    const name = str(r, 'name')!;
+    const prefix = str(r, 'name-prefix') ?? '';
+    this.claim(name, c.place, f);
+    let next = 0;
+    const attributes: Attribute[] = (c.fields?.attributes?.items ?? []).map((ac) => {
+      const a = ac.value as Raw;
+      const type = str(a, 'type')!;
+      if (!attrTypes.has(type)) this.problem(ac.fields?.type?.place ?? ac.place, `unknown attribute type '${type}' (expected ${[...attrTypes].join(', ')})`);
+      const sub = str(a, 'sub-type');
+      if (sub !== undefined && !isInt(sub)) this.problem(ac.fields!['sub-type']!.place, `sub-type must be an integer type, not '${sub}'`);
+      if (type === 'nest' && !str(a, 'nested-attributes')) this.problem(ac.place, `nest attribute '${str(a, 'name')}' needs 'nested-attributes'`);
+      const value = num(a, 'value') ?? next;
+      next = value + 1;
+      const attr: Attribute = {
+        ...this.item(ac, prefix + upperSnake(str(a, 'name')!)),
+        tsName: camel(str(a, 'name')!),
+        value,
+        type: type as AttrType,
+        bigEndian: str(a, 'byte-order') === 'big-endian',
+        struct: str(a, 'struct'),
+        subType: sub as IntType | undefined,
+        enum: str(a, 'enum'),
+        nested: str(a, 'nested-attributes'),
+      };
+      this.claimCName(attr.cName, attr.place);
+      return attr;
+    });
+    this.checkEntries(attributes, 'attribute');
+    const set: AttributeSet = { ...this.item(c, ''), tsName: pascal(name), attributes };
+    this.schema.sets.set(name, set);
+    return set;
+  }
+
+  private checkReferences(): void {
+    const { enums, structs, sets } = this.schema;
+    const ref = (kind: string, name: string | undefined, table: Map<string, unknown>, place: Place) => {
+      if (name !== undefined && !table.has(name)) this.problem(place, `undefined ${kind} '${name}'`);
+    };
+    for (const f of this.schema.files) {
+      for (const d of f.definitions) {
+        if (d.kind !== 'struct') continue;
+        for (const m of d.members) ref('enum', m.enum, enums, m.place);
+      }
+      for (const s of f.attributeSets) {
+        for (const a of s.attributes) {
+          ref('enum', a.enum, enums, a.place);
+          ref('struct', a.struct, structs, a.place);
+          ref('attribute set', a.nested, sets, a.place);
+        }
+      }
+      for (const o of f.operations?.entries ?? []) {
+        ref('struct', o.request, structs, o.place);
+        ref('struct', o.reply, structs, o.place);
+      }
+    }
+  }
+}
