@@ -116,11 +116,15 @@ export function emitAttributeSet(sf: SourceFile, s: AttributeSet, ctx: ModuleCon
   sf.addFunction({
     name: `decode${s.tsName}`,
     isExported: true,
-    docs: [`Walks the attributes in \`length\` bytes at \`offset\`. Unknown types are kept in \`unknown\`.\n@throws DecodeError when an attribute's length overruns or a payload is too short for its type.`],
-    parameters: [{ name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }],
-    returnType: s.tsName,
+    docs: [
+      `Walks the attributes in \`length\` bytes at \`offset\` and stores them in \`out\` (a new object by default). Unknown types are kept in \`unknown\`.` +
+        `\n@throws DecodeError when an attribute's length overruns or a payload is too short for its type.`,
+    ],
+    typeParameters: [{ name: 'T', constraint: 'object', default: s.tsName }],
+    parameters: [{ name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'target', type: 'T', hasQuestionToken: true }],
+    returnType: `T & ${s.tsName}`,
     statements: (w) => {
-      w.writeLine(`const out: ${s.tsName} = {};`);
+      w.writeLine(`const out = (target ?? {}) as T & ${s.tsName};`);
       w.writeLine('const end = offset + length;');
       w.writeLine(`while (end - offset >= ${header}) {`).indent(() => {
         w.writeLine('const len = view.getUint16(offset, LE);');
