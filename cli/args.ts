@@ -1,0 +1,162 @@
+/**
+ * Command-line arguments: `ss`'s flags and positional `state`/`exclude` words and
+ * filter expression, turned into {@link CliOptions}. Bad input throws
+ * {@link UsageError}, which the command prints as one line and exits 2 on.
+ */
+import { parseArgs } from 'node:util';
+import type { TcpStateName } from '../generated/inet_diag.js';
+import { ALL_STATES, STATE_WORDS } from './states.js';
+
+/** A socket table the command can list. */
+export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'unix';
+
+/** What the user asked for. */
+export interface CliOptions {
+  /** Tables asked for by flag; empty means ss's default set. */
+  tables: Set<Table>;
+  /** Address families asked for (`-4`, `-6`, `-f`); empty means all. */
+  families: Set<'inet' | 'inet6' | 'unix'>;
+  listening: boolean;
+  all: boolean;
+  /** States from `state`/`exclude` words; undefined when none were given. */
+  states?: TcpStateName[];
+  extended: boolean;
+  info: boolean;
+  memory: boolean;
+  timers: boolean;
+  processes: boolean;
+  resolve: boolean;
+  header: boolean;
+  summary: boolean;
+  output: 'text' | 'json' | 'ndjson';
+  netns?: string;
+  /** Filter expression tokens, as ss takes them (joined with spaces). */
+  filter: string[];
+  help: boolean;
+  version: boolean;
+}
+
+/** A mistake in the command line; the message names it. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The flags, for the parser and for `--help` (see help.ts). */
+export const FLAGS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  numeric: { type: 'boolean', short: 'n' },
+  resolve: { type: 'boolean', short: 'r' },
+  all: { type: 'boolean', short: 'a' },
+  listening: { type: 'boolean', short: 'l' },
+  options: { type: 'boolean', short: 'o' },
+  extended: { type: 'boolean', short: 'e' },
+  memory: { type: 'boolean', short: 'm' },
+  processes: { type: 'boolean', short: 'p' },
+  info: { type: 'boolean', short: 'i' },
+  summary: { type: 'boolean', short: 's' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
+  tcp: { type: 'boolean', short: 't' },
+  udp: { type: 'boolean', short: 'u' },
+  raw: { type: 'boolean', short: 'w' },
+  unix: { type: 'boolean', short: 'x' },
+  mptcp: { type: 'boolean', short: 'M' },
+  family: { type: 'string', short: 'f', multiple: true },
+  query: { type: 'string', short: 'A', multiple: true },
+  net: { type: 'string', short: 'N' },
+  'no-header': { type: 'boolean', short: 'H' },
+  json: { type: 'boolean' },
+  ndjson: { type: 'boolean' },
+} as const;
+
+const QUERY_TABLES: Record<string, Table[]> = {
+  all: ['tcp', 'udp', 'raw', 'mptcp', 'unix'],
+  inet: ['tcp', 'udp', 'raw', 'mptcp'],
+  tcp: ['tcp'],
+  udp: ['udp'],
+  raw: ['raw'],
+  mptcp: ['mptcp'],
+  unix: ['unix'],
+  unix_stream: ['unix'],
+  unix_dgram: ['unix'],
+  unix_seqpacket: ['unix'],
+};
+const FAMILY_WORDS = { inet: 'inet', inet6: 'inet6', unix: 'unix', local: 'unix' } as const;
+
+/** Parses argv (without the node and script paths). */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(cleanParseError((e as Error).message));
+  }
+  const v = parsed.values;
+  const tables = new Set<Table>();
+  const flagTables: [boolean | undefined, Table][] = [[v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp']];
+  for (const [on, t] of flagTables) if (on) tables.add(t);
+  for (const q of (v.query ?? []).flatMap((x) => x.split(','))) {
+    const ts = QUERY_TABLES[q];
+    if (!ts) throw new UsageError(`unknown socket table '${q}' for -A (expected one of: ${Object.keys(QUERY_TABLES).join(', ')})`);
+    ts.forEach((t) => tables.add(t));
+  }
+  const families = new Set<'inet' | 'inet6' | 'unix'>();
+  if (v.ipv4) families.add('inet');
+  if (v.ipv6) families.add('inet6');
+  for (const f of v.family ?? []) {
+    const fam = FAMILY_WORDS[f as keyof typeof FAMILY_WORDS];
+    if (!fam) throw new UsageError(`unknown family '${f}' for -f (expected one of: ${Object.keys(FAMILY_WORDS).join(', ')})`);
+    families.add(fam);
+  }
+  if (v.json && v.ndjson) throw new UsageError('--json and --ndjson cannot be used together');
+  const { states, filter } = splitPositionals(parsed.positionals);
+  return {
+    tables,
+    families,
+    listening: v.listening ?? false,
+    all: v.all ?? false,
+    states,
+    extended: v.extended ?? false,
+    info: v.info ?? false,
+    memory: v.memory ?? false,
+    timers: v.options ?? false,
+    processes: v.processes ?? false,
+    resolve: (v.resolve ?? false) && !v.numeric,
+    header: !v['no-header'],
+    summary: v.summary ?? false,
+    output: v.json ? 'json' : v.ndjson ? 'ndjson' : 'text',
+    netns: v.net,
+    filter,
+    help: v.help ?? false,
+    version: v.version ?? false,
+  };
+}
+
+/** Takes the leading `state NAME` / `exclude NAME` pairs; the rest is the filter expression. */
+function splitPositionals(words: string[]): { states?: TcpStateName[]; filter: string[] } {
+  let states: Set<TcpStateName> | undefined;
+  let i = 0;
+  while (i < words.length && (words[i] === 'state' || words[i] === 'exclude')) {
+    const verb = words[i]!;
+    const name = words[i + 1];
+    if (name === undefined) throw new UsageError(`'${verb}' needs a state name (one of: ${Object.keys(STATE_WORDS).join(', ')})`);
+    const group = STATE_WORDS[name];
+    if (!group) throw new UsageError(`unknown state '${name}' after '${verb}' (expected one of: ${Object.keys(STATE_WORDS).join(', ')})`);
+    if (verb === 'state') {
+      states ??= new Set();
+      group.forEach((s) => states!.add(s));
+    } else {
+      states ??= new Set(ALL_STATES);
+      group.forEach((s) => states!.delete(s));
+    }
+    i += 2;
+  }
+  return { states: states && ALL_STATES.filter((s) => states!.has(s)), filter: words.slice(i) };
+}
+
+/** Node's parseArgs messages, shortened to one line. */
+function cleanParseError(message: string): string {
+  const first = message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+  return `${first.replace(/^Unknown option/, 'unknown option')} (see --help)`;
+}

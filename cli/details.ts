@@ -1,0 +1,163 @@
+/**
+ * The detail fragments ss prints after a socket: `-e` (owner, inode, cookie, ...),
+ * `-o` (timer), `-m` (socket memory) and `-i` (tcp_info and congestion control),
+ * in ss's wording so that people and scripts that read ss can read these.
+ */
+import type { TcpInfo } from '../generated/tcp.js';
+import { TcpiOptions } from '../generated/tcp.js';
+import { SkMeminfo } from '../generated/sock_diag.js';
+import type { InetSocket, UnixSocket } from '../query/types.js';
+
+/** `%g` as C prints it for the values ss shows (six significant digits, no trailing zeros). */
+export const g = (x: number): string => String(Number(x.toPrecision(6)));
+
+/** ss's timer text: `1min`, `12sec`, `3.210ms`-style, from milliseconds. */
+export function msTimer(ms: number): string {
+  const t = Math.max(0, ms);
+  let secs = Math.floor(t / 1000);
+  const minutes = Math.floor(secs / 60);
+  secs %= 60;
+  let msecs = t % 1000;
+  let out = '';
+  if (minutes) {
+    msecs = 0;
+    out += `${minutes}min`;
+    if (minutes > 9) secs = 0;
+  }
+  if (secs) {
+    if (secs > 9) msecs = 0;
+    out += `${secs}${msecs ? '.' : 'sec'}`;
+  }
+  if (msecs) out += `${String(msecs).padStart(3, '0')}ms`;
+  return out || '0ms';
+}
+
+const TIMER_LABEL: Record<string, string> = { off: 'off', on: 'on', keepalive: 'keepalive', timewait: 'timewait', probe0: 'persist', delack: 'delack' };
+
+/** `-o`: `timer:(on,200ms,0)`, or '' when no timer is pending. */
+export function timerText(s: InetSocket): string {
+  if (s.timer === 'off') return '';
+  return `timer:(${TIMER_LABEL[s.timer] ?? s.timer},${msTimer(s.expires)},${s.retrans})`;
+}
+
+/** `-e` for INET sockets: `uid:1000 ino:1234 sk:1a <->` and the optional attributes. */
+export function extendedInet(s: InetSocket, cgroupPath?: (id: bigint) => string | undefined): string {
+  const parts: string[] = [];
+  if (s.uid) parts.push(`uid:${s.uid}`);
+  parts.push(`ino:${s.inode}`, `sk:${s.cookie.toString(16)}`);
+  if (s.mark) parts.push(`fwmark:0x${s.mark.toString(16)}`);
+  if (s.cgroupId !== undefined) parts.push(`cgroup:${cgroupPath?.(s.cgroupId) ?? s.cgroupId.toString()}`);
+  if (s.skv6only !== undefined && s.family === 'inet6') parts.push(`v6only:${s.skv6only}`);
+  if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
+  return parts.join(' ');
+}
+
+/** `-e` for UNIX sockets. */
+export function extendedUnix(s: UnixSocket): string {
+  const parts: string[] = [];
+  if (s.uid) parts.push(`uid:${s.uid}`);
+  parts.push(`ino:${s.inode}`, `sk:${s.cookie.toString(16)}`);
+  if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
+  return parts.join(' ');
+}
+
+/** `<->`, with `-` for a direction that is shut down (bit 0: receive, bit 1: send). */
+function shutdownArrows(mask: number): string {
+  return `${mask & 1 ? '-' : '<'}-${mask & 2 ? '-' : '>'}`;
+}
+
+/** `-m`: `skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0)`. */
+export function skmemText(mem: readonly number[] | undefined): string {
+  if (!mem) return '';
+  const labels: [keyof typeof SkMeminfo, string][] = [
+    ['rmem-alloc', 'r'], ['rcvbuf', 'rb'], ['wmem-alloc', 't'], ['sndbuf', 'tb'], ['fwd-alloc', 'f'],
+    ['wmem-queued', 'w'], ['optmem', 'o'], ['backlog', 'bl'], ['drops', 'd'],
+  ];
+  const parts = labels.filter(([k]) => SkMeminfo[k] < mem.length).map(([k, l]) => `${l}${mem[SkMeminfo[k]]}`);
+  return `skmem:(${parts.join(',')})`;
+}
+
+/** A rate in bits per second as ss prints it: `74.9Gbps`. */
+function rate(bitsPerSecond: number): string {
+  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
+  for (const [div, u] of units) if (bitsPerSecond >= div) return `${g(Number((bitsPerSecond / div).toFixed(1)))}${u}bps`;
+  return `${Math.round(bitsPerSecond)}bps`;
+}
+
+/** `-i`: the tcp_info line, in ss's order and wording. */
+export function infoText(s: InetSocket): string {
+  const i: TcpInfo | undefined = s.info;
+  const out: string[] = [];
+  if (i) {
+    const opt = i.options;
+    if (opt & TcpiOptions.timestamps) out.push('ts');
+    if (opt & TcpiOptions.sack) out.push('sack');
+    if (opt & TcpiOptions.ecn) out.push('ecn');
+    if (opt & TcpiOptions['ecn-seen']) out.push('ecnseen');
+    if (opt & TcpiOptions['syn-data']) out.push('fastopen');
+  }
+  if (s.cong) out.push(s.cong);
+  if (!i) return out.join(' ');
+  if (i.options & TcpiOptions.wscale) out.push(`wscale:${i.sndWscale},${i.rcvWscale}`);
+  if (i.rto && i.rto !== 3000000) out.push(`rto:${g(i.rto / 1000)}`);
+  if (i.backoff) out.push(`backoff:${i.backoff}`);
+  if (i.rtt) out.push(`rtt:${g(i.rtt / 1000)}/${g(i.rttvar / 1000)}`);
+  if (i.ato) out.push(`ato:${g(i.ato / 1000)}`);
+  if (i.sndMss) out.push(`mss:${i.sndMss}`);
+  if (i.pmtu) out.push(`pmtu:${i.pmtu}`);
+  if (i.rcvMss) out.push(`rcvmss:${i.rcvMss}`);
+  if (i.advmss) out.push(`advmss:${i.advmss}`);
+  if (i.sndCwnd) out.push(`cwnd:${i.sndCwnd}`);
+  if (i.sndSsthresh < 0xffff) out.push(`ssthresh:${i.sndSsthresh}`);
+  const big = (name: string, v: bigint | undefined) => v && out.push(`${name}:${v}`);
+  big('bytes_sent', i.bytesSent);
+  big('bytes_retrans', i.bytesRetrans);
+  big('bytes_acked', i.bytesAcked);
+  big('bytes_received', i.bytesReceived);
+  const num = (name: string, v: number | undefined) => v && out.push(`${name}:${v}`);
+  num('segs_out', i.segsOut);
+  num('segs_in', i.segsIn);
+  num('data_segs_out', i.dataSegsOut);
+  num('data_segs_in', i.dataSegsIn);
+  if (i.rtt && i.sndMss && i.sndCwnd) out.push(`send ${rate((i.sndCwnd * i.sndMss * 8 * 1e6) / i.rtt)}`);
+  num('lastsnd', i.lastDataSent);
+  num('lastrcv', i.lastDataRecv);
+  num('lastack', i.lastAckRecv);
+  if (i.pacingRate && i.pacingRate !== 0xffffffffffffffffn) {
+    const max = i.maxPacingRate && i.maxPacingRate !== 0xffffffffffffffffn ? `/${rate(Number(i.maxPacingRate) * 8)}` : '';
+    out.push(`pacing_rate ${rate(Number(i.pacingRate) * 8)}${max}`);
+  }
+  if (i.deliveryRate) out.push(`delivery_rate ${rate(Number(i.deliveryRate) * 8)}`);
+  num('delivered', i.delivered);
+  if (i.deliveryRateAppLimited) out.push('app_limited');
+  if (i.busyTime) out.push(`busy:${i.busyTime / 1000n}ms`);
+  num('unacked', i.unacked);
+  if (i.retrans || i.totalRetrans) out.push(`retrans:${i.retrans}/${i.totalRetrans}`);
+  num('lost', i.lost);
+  num('sacked', i.sacked);
+  num('dsack_dups', i.dsackDups);
+  if (i.reordering !== 3) out.push(`reordering:${i.reordering}`);
+  num('reord_seen', i.reordSeen);
+  if (i.rcvRtt) out.push(`rcv_rtt:${g(i.rcvRtt / 1000)}`);
+  num('rcv_space', i.rcvSpace);
+  num('rcv_ssthresh', i.rcvSsthresh);
+  num('notsent', i.notsentBytes);
+  if (i.minRtt !== undefined && i.minRtt !== 0xffffffff) out.push(`minrtt:${g(i.minRtt / 1000)}`);
+  num('rcv_ooopack', i.rcvOoopack);
+  num('snd_wnd', i.sndWnd);
+  num('rcv_wnd', i.rcvWnd);
+  if (s.bbrinfo) {
+    const b = s.bbrinfo;
+    const bw = (BigInt(b.bwHi) << 32n) | BigInt(b.bwLo);
+    out.push(`bbr:(bw:${rate(Number(bw) * 8)},mrtt:${g(b.minRtt / 1000)},pacing_gain:${g(b.pacingGain / 256)},cwnd_gain:${g(b.cwndGain / 256)})`);
+  }
+  if (s.dctcpinfo?.enabled) {
+    const d = s.dctcpinfo;
+    out.push(`dctcp:(ce_state:${d.ceState},alpha:${d.alpha},ab_ecn:${d.abEcn},ab_tot:${d.abTot})`);
+  } else if (s.dctcpinfo) out.push('dctcp:fallback_mode');
+  if (s.vegasinfo?.enabled) {
+    const v = s.vegasinfo;
+    out.push(`vegas:(rttcnt:${v.rttcnt},rtt:${g(v.rtt / 1000)},minrtt:${g(v.minrtt / 1000)})`);
+  }
+  return out.join(' ');
+}

@@ -1,0 +1,56 @@
+/** The `--help` text: every flag, with examples. */
+export const HELP = `Usage: sockdiag [OPTIONS] [state NAME | exclude NAME]... [FILTER]
+
+List the kernel's sockets through NETLINK_SOCK_DIAG, the way ss does.
+
+Which sockets (default: connected TCP, UDP, RAW and UNIX sockets):
+  -t, --tcp            TCP sockets                     sockdiag -t
+  -u, --udp            UDP sockets                     sockdiag -u
+  -w, --raw            RAW sockets                     sockdiag -w
+  -x, --unix           UNIX domain sockets             sockdiag -x
+  -M, --mptcp          MPTCP sockets                   sockdiag -M
+  -4, --ipv4           only IPv4 sockets               sockdiag -t4
+  -6, --ipv6           only IPv6 sockets               sockdiag -t6
+  -f, --family FAMILY  inet, inet6 or unix             sockdiag -f inet6
+  -A, --query TABLES   all, inet, tcp, udp, raw, mptcp, unix (comma-separated)
+                                                       sockdiag -A tcp,unix
+  -l, --listening      only listening sockets          sockdiag -tl
+  -a, --all            sockets in every state          sockdiag -ta
+  state NAME           only this state (repeatable): established, syn-sent,
+                       syn-recv, fin-wait-1, fin-wait-2, time-wait, closed,
+                       close-wait, last-ack, listening, closing, or a group:
+                       all, connected, synchronized, bucket, big
+                                                       sockdiag -t state established
+  exclude NAME         all states but this one         sockdiag -t exclude listening
+  -N, --net NAME       look inside network namespace NAME (or a path to one)
+                                                       sockdiag -N blue -ta
+
+What to show:
+  -e, --extended       uid, inode, cookie, mark, cgroup, v6only, shutdown
+                                                       sockdiag -te
+  -i, --info           TCP internals: rtt, rto, cwnd, ssthresh, mss, rates,
+                       congestion control and its vegas/dctcp/bbr state
+                                                       sockdiag -ti
+  -m, --memory         socket memory (skmem)           sockdiag -tm
+  -o, --options        timers                          sockdiag -to
+  -p, --processes      processes using each socket     sockdiag -tp
+  -n, --numeric        numeric ports (the default)     sockdiag -tn
+  -r, --resolve        service names for ports, from /etc/services
+                                                       sockdiag -tr
+  -H, --no-header      no header line                  sockdiag -tH
+  -s, --summary        counts of sockets by table and state
+                                                       sockdiag -s
+      --json           one JSON document (an array of sockets)
+                                                       sockdiag -ti --json
+      --ndjson         one JSON object per line, as the dump arrives
+                                                       sockdiag -ta --ndjson
+  -h, --help           this text
+  -V, --version        the version
+
+FILTER is an ss filter expression:
+  sockdiag -t 'sport = :22'
+  sockdiag -t 'dport != :443 and dst 10.0.0.0/8'
+  sockdiag -t '( sport >= :1024 or src [::1] ) and not dport = :80'
+
+Exit status: 0 on success, 1 when the kernel refused a query, 2 for a bad command line.
+`;

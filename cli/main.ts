@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * The `sockdiag` command: arguments, then queries through the library, then a
+ * formatter (text table, JSON, NDJSON or summary).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SockDiag } from '../query/session.js';
+import type { InetSocket, UnixSocket } from '../query/types.js';
+import { NetlinkError, SyscallError } from '../runtime/errors.js';
+import type { NetnsSpec } from '../runtime/netns.js';
+import { parseCli, UsageError, type CliOptions } from './args.js';
+import { HELP } from './help.js';
+import { JsonWriter, socketJson } from './json.js';
+import { ClosedOutput, Output } from './output.js';
+import { DEFAULT_TABLES, planDumps, type Dump } from './plan.js';
+import { socketUsers } from './processes.js';
+import { inetRow, netid, unixRow, type RowContext } from './rows.js';
+import { Services } from './services.js';
+import { Summary } from './summary.js';
+import { TextTable } from './text.js';
+
+/** Where the rows go. */
+interface Sink {
+  add(table: Dump['table'], s: InetSocket | UnixSocket): void;
+  end(): void;
+}
+
+/** Runs the command; returns the exit status. */
+export function run(argv: readonly string[], out = new Output(), err = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): number {
+  let o: CliOptions;
+  try {
+    o = parseCli(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.help) {
+    out.write(HELP);
+    out.flush();
+    return 0;
+  }
+  if (o.version) {
+    out.write(`sockdiag ${version()}\n`);
+    out.flush();
+    return 0;
+  }
+  if (o.filter.length > 0) {
+    err(`filter expressions are not supported yet: ${o.filter.join(' ')}`);
+    return 2;
+  }
+  const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
+  let diag: SockDiag;
+  try {
+    diag = SockDiag.open({ netns });
+  } catch (e) {
+    if (e instanceof SyscallError && (e.code === 'ENOENT' || e.code === 'EPERM')) {
+      err(e.code === 'ENOENT' ? `network namespace '${o.netns}' does not exist` : `no permission to enter network namespace '${o.netns}' (run as root)`);
+      return 2;
+    }
+    throw e;
+  }
+  let status = 0;
+  try {
+    const dumps = planDumps(o);
+    const sink = makeSink(o, dumps, out);
+    for (const d of dumps) {
+      try {
+        dump(diag, d, sink);
+      } catch (e) {
+        if (!(e instanceof NetlinkError) || !(e.code === 'ENOENT' || e.code === 'EINVAL' || e.code === 'EOPNOTSUPP')) throw e;
+        // The kernel has no diag module for this table.
+        const defaulted = o.tables.size === 0 && DEFAULT_TABLES.includes(d.table);
+        if (!defaulted) status = 1;
+        err(`this kernel has no sock_diag support for ${d.table.toUpperCase()} sockets (${e.code})${defaulted ? '; not listed' : ''}`);
+      }
+    }
+    sink.end();
+    out.flush();
+  } catch (e) {
+    if (e instanceof ClosedOutput) return 0;
+    if (e instanceof NetlinkError || e instanceof SyscallError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    diag.close();
+  }
+  return status;
+}
+
+function dump(diag: SockDiag, d: Dump, sink: Sink): void {
+  if (d.table === 'unix') {
+    for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
+    return;
+  }
+  for (const family of d.families) {
+    for (const s of diag.inet({ family, protocol: d.table, states: d.states, ext: d.ext })) sink.add(d.table, s);
+  }
+}
+
+function makeSink(o: CliOptions, dumps: Dump[], out: Output): Sink {
+  const users = o.processes ? socketUsers() : undefined;
+  if (o.summary) {
+    const summary = new Summary();
+    return {
+      add: (table, s) => summary.add(netid(table, s), s.state),
+      end: () => (o.output === 'text' ? summary.print(out) : out.write(JSON.stringify(summary.toJSON()) + '\n')),
+    };
+  }
+  if (o.output !== 'text') {
+    const json = new JsonWriter(out, o.output === 'ndjson');
+    return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(s.inode))), end: () => json.end() };
+  }
+  const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames() };
+  const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : 1), 0);
+  const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
+  const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1, header: o.header });
+  // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
+  const unixRows: UnixSocket[] = [];
+  return {
+    add: (table, s) => (s.family === 'unix' ? unixRows.push(s) : text.add(inetRow(table, s, ctx))),
+    end: () => {
+      ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
+      for (const s of unixRows) text.add(unixRow(s, ctx));
+      text.end();
+    },
+  };
+}
+
+/** `-N NAME` names a namespace in /run/netns; anything with a slash is a path. */
+function namespaceSpec(arg: string): NetnsSpec {
+  return arg.includes('/') ? { path: arg } : { name: arg };
+}
+
+/** Interface names by index, read from /sys/class/net once, on first use. */
+function interfaceNames(): (index: number) => string {
+  let names: Map<number, string> | undefined;
+  return (index) => {
+    if (!names) {
+      names = new Map();
+      try {
+        for (const dev of readdirSync('/sys/class/net')) names.set(Number(readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8')), dev);
+      } catch {
+        // No sysfs: show numbers.
+      }
+    }
+    return names.get(index) ?? String(index);
+  };
+}
+
+/** The package version (package.json sits one level above cli/, or two above dist/cli/). */
+function version(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'sockdiag') return pkg.version;
+    } catch {
+      // Not here; try the next level.
+    }
+  }
+  return 'unknown';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  process.exitCode = run(process.argv.slice(2));
+}

@@ -1,0 +1,58 @@
+/**
+ * Which dumps to run for a command line: tables, families and states, with ss's
+ * defaults (connected sockets of every table when nothing is asked for).
+ */
+import type { InetDiagExtName, TcpStateName } from '../generated/inet_diag.js';
+import type { CliOptions, Table } from './args.js';
+import { ALL_STATES, CONNECTED_STATES } from './states.js';
+
+/** One dump to run. */
+export interface Dump {
+  table: Table;
+  /** For INET tables: the families to ask for. */
+  families: ('inet' | 'inet6')[];
+  states: TcpStateName[];
+  ext: InetDiagExtName[];
+}
+
+const INET_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'mptcp'];
+/** The tables ss lists when no table flag is given. */
+export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix'];
+
+/** The dumps a command line asks for, in output order. */
+export function planDumps(o: CliOptions): Dump[] {
+  const explicit = o.tables.size > 0;
+  let tables = explicit ? [...o.tables] : [...DEFAULT_TABLES];
+  if (o.families.size > 0) {
+    tables = tables.filter((t) => (t === 'unix' ? o.families.has('unix') : o.families.has('inet') || o.families.has('inet6')));
+    if (!explicit && o.families.has('unix') && !tables.includes('unix')) tables.push('unix');
+  }
+  const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f) || !(o.families.has('inet') || o.families.has('inet6')));
+  const order = [...INET_TABLES, 'unix'] as const;
+  return order
+    .filter((t) => tables.includes(t))
+    .map((table) => ({ table, families: table === 'unix' ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
+}
+
+function statesFor(table: Table, o: CliOptions): TcpStateName[] {
+  let states: TcpStateName[];
+  if (o.states) states = o.states;
+  else if (o.all) states = [...ALL_STATES];
+  else if (o.listening) states = ['listen', 'close'];
+  else if (table === 'udp' || table === 'raw') states = ['established'];
+  else states = [...CONNECTED_STATES];
+  // Request sockets (SYN received, not yet accepted) are reported as syn-recv.
+  if (states.includes('syn-recv') && table !== 'unix') states = [...states, 'new-syn-recv'];
+  return states;
+}
+
+function extFor(table: Table, o: CliOptions): InetDiagExtName[] {
+  if (table === 'unix') return [];
+  const ext: InetDiagExtName[] = [];
+  if (o.info) ext.push('info', 'cong', 'vegasinfo');
+  if (o.memory) ext.push('skmeminfo');
+  if (o.info || o.memory) ext.push('meminfo');
+  if (o.extended || o.info) ext.push('shutdown');
+  if (o.extended) ext.push('tos', 'tclass');
+  return [...new Set(ext)];
+}

@@ -1,0 +1,111 @@
+/**
+ * INET requests and replies: builds `struct inet_diag_req_v2` (plus request
+ * attributes) and turns each reply message into an {@link InetSocket}.
+ */
+import {
+  decodeInetDiagAttrs,
+  decodeInetDiagMsg,
+  encodeInetDiagReqAttrs,
+  encodeInetDiagReqV2,
+  idiagTimerName,
+  INET_DIAG_MSG_SIZE,
+  INET_DIAG_NOCOOKIE,
+  inetDiagExtMask,
+  tcpStateName,
+  TcpState,
+  type InetDiagReqAttrs,
+  type TcpStateName,
+} from '../generated/inet_diag.js';
+import { NLMSG_ALIGNTO } from '../generated/netlink.js';
+import { AddressFamily, IpProtocol } from '../generated/socket.js';
+import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import type { InetLookup, InetProtocol, InetQuery, InetSocket, StateName } from './types.js';
+
+const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+const ATTRS_AT = align(INET_DIAG_MSG_SIZE);
+const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
+/** The largest protocol number that fits the request's u8 sdiag_protocol. */
+const U8_MAX = 0xff;
+
+/** The state name of a state value. */
+export function stateName(value: number): StateName {
+  return tcpStateName(value) ?? `state-${value}`;
+}
+
+/** The `idiag_states` mask of a list of states; all states when none are given. */
+export function stateMask(states: readonly TcpStateName[] | undefined): number {
+  if (states === undefined) return 0xffffffff;
+  let mask = 0;
+  for (const s of states) mask |= 2 ** TcpState[s];
+  return mask >>> 0;
+}
+
+/** One request body for `family` (`inet` or `inet6`). */
+export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6', states: number): Uint8Array {
+  const protocol = IpProtocol[q.protocol ?? 'tcp'];
+  const fam = AddressFamily[family];
+  const lookup = 'src' in q;
+  const any = family === 'inet' ? '0.0.0.0' : '::';
+  const req = encodeInetDiagReqV2({
+    sdiagFamily: fam,
+    // Protocols above 255 (MPTCP) travel in INET_DIAG_REQ_PROTOCOL instead.
+    sdiagProtocol: protocol > U8_MAX ? 0 : protocol,
+    idiagExt: inetDiagExtMask(q.ext ?? []),
+    pad: 0,
+    idiagStates: states,
+    id: {
+      sport: q.sport ?? 0,
+      dport: q.dport ?? 0,
+      src: lookup ? q.src : any,
+      dst: lookup ? q.dst : any,
+      if: lookup ? (q.ifindex ?? 0) : 0,
+      cookie: lookup ? (q.cookie ?? NO_COOKIE) : NO_COOKIE,
+    },
+  });
+  const attrs: InetDiagReqAttrs = {};
+  if (protocol > U8_MAX) attrs.protocol = protocol;
+  if (!lookup && q.bytecode) attrs.bytecode = q.bytecode;
+  const tail = encodeInetDiagReqAttrs(attrs);
+  const out = new Uint8Array(req.length + tail.length);
+  out.set(req);
+  out.set(tail, req.length);
+  return out;
+}
+
+/** Decodes one reply message into an {@link InetSocket}. */
+export function decodeInetSocket(m: NetlinkMessage): InetSocket {
+  const { view, offset, length } = m;
+  const msg = decodeInetDiagMsg(view, offset, length);
+  const id = msg.id;
+  const sock = {
+    family: msg.family === AddressFamily.inet6 ? 'inet6' : 'inet',
+    state: stateName(msg.state),
+    timer: idiagTimerName(msg.timer) ?? `timer-${msg.timer}`,
+    retrans: msg.retrans,
+    src: id.src,
+    dst: id.dst,
+    sport: id.sport,
+    dport: id.dport,
+    ifindex: id.if,
+    cookie: id.cookie,
+    expires: msg.expires,
+    rqueue: msg.rqueue,
+    wqueue: msg.wqueue,
+    uid: msg.uid,
+    inode: msg.inode,
+  } satisfies Omit<InetSocket, keyof import('../generated/inet_diag.js').InetDiagAttrs>;
+  return decodeInetDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, sock as InetSocket);
+}
+
+/** Families to ask for. */
+export function families(q: InetQuery): ('inet' | 'inet6')[] {
+  const f = q.family ?? 'all';
+  return f === 'all' ? ['inet', 'inet6'] : [f];
+}
+
+/** Whether a decoded socket passes the port filters the kernel may not apply (UDP dumps ignore them). */
+export function portsMatch(q: InetQuery, s: InetSocket): boolean {
+  return (q.sport === undefined || s.sport === q.sport) && (q.dport === undefined || s.dport === q.dport);
+}
+
+export type { InetProtocol };

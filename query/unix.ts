@@ -1,0 +1,81 @@
+/**
+ * UNIX requests and replies: builds `struct unix_diag_req` and turns each reply
+ * message into a {@link UnixSocket}.
+ */
+import { INET_DIAG_NOCOOKIE } from '../generated/inet_diag.js';
+import { NLMSG_ALIGNTO } from '../generated/netlink.js';
+import { AddressFamily, socketTypeName } from '../generated/socket.js';
+import { decodeUnixDiagAttrs, decodeUnixDiagMsg, encodeUnixDiagReq, UdiagShow, udiagShowMask, UNIX_DIAG_MSG_SIZE } from '../generated/unix_diag.js';
+import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import { stateMask, stateName } from './inet.js';
+import type { UnixQuery, UnixSocket } from './types.js';
+
+const ATTRS_AT = (UNIX_DIAG_MSG_SIZE + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
+const ALL_SHOW = Object.keys(UdiagShow) as (keyof typeof UdiagShow)[];
+
+/** The request body of a UNIX dump, or of a lookup when `inode` is given. */
+export function unixRequest(q: UnixQuery, inode = 0, cookie = NO_COOKIE): Uint8Array {
+  return encodeUnixDiagReq({
+    sdiagFamily: AddressFamily.unix,
+    sdiagProtocol: 0,
+    pad: 0,
+    udiagStates: stateMask(q.states),
+    udiagIno: inode,
+    udiagShow: udiagShowMask(q.show ?? ALL_SHOW),
+    udiagCookie: cookie,
+  });
+}
+
+/** Decodes one reply message into a {@link UnixSocket}. */
+export function decodeUnixSocket(m: NetlinkMessage): UnixSocket {
+  const { view, offset, length } = m;
+  const msg = decodeUnixDiagMsg(view, offset, length);
+  const sock = decodeUnixDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, {
+    family: 'unix' as const,
+    type: socketTypeName(msg.udiagType) ?? (`type-${msg.udiagType}` as const),
+    state: stateName(msg.udiagState),
+    inode: msg.udiagIno,
+    cookie: msg.udiagCookie,
+    path: undefined as string | undefined,
+  });
+  if (sock.name !== undefined && sock.name.length > 0) sock.path = unixDisplayName(sock.name);
+  return sock;
+}
+
+/**
+ * The display form of a UNIX socket name: a path up to its NUL terminator, or `@`
+ * for the NUL bytes of an abstract name (as ss shows them); control characters
+ * and bytes that are not UTF-8 escaped as `\xNN`, so that no name can move the
+ * terminal's cursor.
+ */
+export function unixDisplayName(name: Uint8Array): string {
+  // A path name ends at its first NUL (the kernel may keep the terminator); an abstract name has no end marker.
+  const end = name[0] === 0 || name.indexOf(0) === -1 ? name.length : name.indexOf(0);
+  let out = '';
+  for (let i = 0; i < end; ) {
+    const b = name[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    const ch = len > 1 && i + len <= end ? utf8Char(name.subarray(i, i + len)) : undefined;
+    if (b === 0) out += '@';
+    else if (len === 1 && b >= 0x20 && b !== 0x7f) out += String.fromCharCode(b);
+    else if (ch !== undefined && !/[\u0080-\u009f]/.test(ch)) {
+      out += ch;
+      i += len;
+      continue;
+    } else out += `\\x${b.toString(16).padStart(2, '0')}`;
+    i++;
+  }
+  return out;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One UTF-8 encoded character, or undefined when the bytes are not valid UTF-8. */
+function utf8Char(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
