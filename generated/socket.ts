@@ -277,11 +277,49 @@ export function msgFlagsValue(name: string): MsgFlags | undefined {
 }
 
 /**
+ * Events of poll(2) that the runtime waits for (the events member of struct pollfd).
+ *
+ * Flags by name.
+ *
+ * Schema: socket.yaml:153
+ */
+export const PollEvents = Object.freeze({
+    /** There is data to read. C: `POLLIN`. Schema: socket.yaml:158 */
+    'in': 1,
+  } as const);
+
+/** A value of {@link PollEvents}. */
+export type PollEvents = (typeof PollEvents)[keyof typeof PollEvents];
+/** A name of {@link PollEvents}. */
+export type PollEventsName = keyof typeof PollEvents;
+
+const pollEventsByValue = new Map<number, PollEventsName>(Object.entries(PollEvents).map(([k, v]) => [v, k as PollEventsName]));
+
+/** The names of the flags set in `mask`; bits the schema does not know are ignored. */
+export function pollEventsNames(mask: number): PollEventsName[] {
+  const names: PollEventsName[] = [];
+  for (const [v, k] of pollEventsByValue) if (v !== 0 && (mask & v) === v) names.push(k);
+  return names;
+}
+
+/** The mask with the named flags set. */
+export function pollEventsMask(names: readonly PollEventsName[]): number {
+  let mask = 0;
+  for (const n of names) mask |= PollEvents[n];
+  return mask >>> 0;
+}
+
+/** The value of a {@link PollEvents} name, or undefined for a name the schema does not know. */
+export function pollEventsValue(name: string): PollEvents | undefined {
+  return Object.hasOwn(PollEvents, name) ? PollEvents[name as PollEventsName] : undefined;
+}
+
+/**
  * The nstype of setns(2) for a network namespace.
  *
  * C: `CLONE_NEWNET`.
  *
- * Schema: socket.yaml:153
+ * Schema: socket.yaml:162
  */
 export const CLONE_NEWNET = 0x40000000;
 /**
@@ -289,10 +327,10 @@ export const CLONE_NEWNET = 0x40000000;
  *
  * Flags by name.
  *
- * Schema: socket.yaml:158
+ * Schema: socket.yaml:167
  */
 export const OpenFlags = Object.freeze({
-    /** Close the descriptor on exec (open a namespace file read-only with it; O_RDONLY is 0). C: `O_CLOEXEC`. Schema: socket.yaml:163 */
+    /** Close the descriptor on exec (open a namespace file read-only with it; O_RDONLY is 0). C: `O_CLOEXEC`. Schema: socket.yaml:172 */
     'cloexec': 0x80000,
   } as const);
 

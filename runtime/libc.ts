@@ -1,0 +1,107 @@
+/**
+ * The few libc calls the runtime makes, bound with koffi. Each wrapper reads errno
+ * right after a failed call and throws a {@link SyscallError}; none knows a protocol.
+ */
+import koffi from 'koffi';
+import { constants } from 'node:os';
+import { SyscallError } from './errors.js';
+
+const libc = koffi.load('libc.so.6');
+const pollfd = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });
+
+const c = {
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
+  getsockname: libc.func('int getsockname(int fd, void *addr, uint32_t *addrlen)'),
+  sendto: libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+  recvfrom: libc.func('intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, uint32_t *addrlen)'),
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+  getsockopt: libc.func('int getsockopt(int fd, int level, int name, void *value, uint32_t *len)'),
+  poll: libc.func('poll', 'int', [koffi.pointer(pollfd), 'unsigned long', 'int']),
+  close: libc.func('int close(int fd)'),
+  open: libc.func('int open(const char *path, int flags, ...)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
+};
+
+const { EAGAIN, EWOULDBLOCK, EINTR } = constants.errno;
+
+/** Returns `result`, or throws a SyscallError with the current errno when it is negative. */
+function check(syscall: string, result: number, context?: string): number {
+  if (result < 0) throw new SyscallError(syscall, koffi.errno(), context);
+  return result;
+}
+
+/** socket(2); returns the descriptor. */
+export function socket(domain: number, type: number, protocol: number): number {
+  return check('socket', c.socket(domain, type, protocol));
+}
+
+/** bind(2) to the address in `addr`. */
+export function bind(fd: number, addr: Uint8Array): void {
+  check('bind', c.bind(fd, addr, addr.length));
+}
+
+/** getsockname(2) into `addr`; returns the address length. */
+export function getsockname(fd: number, addr: Uint8Array): number {
+  const len = new Uint32Array([addr.length]);
+  check('getsockname', c.getsockname(fd, addr, len));
+  return len[0]!;
+}
+
+/** sendto(2) of all of `buf` to the address in `addr`; returns the bytes sent. */
+export function sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number {
+  return check('sendto', c.sendto(fd, buf, buf.length, flags, addr, addr.length));
+}
+
+/**
+ * recvfrom(2) of up to `length` bytes into `buf`, the sender's address into `addr`
+ * when given. Returns what recvfrom returns (with MSG_TRUNC: the datagram's real
+ * size), or undefined when nothing is queued on a non-blocking call. Retries EINTR.
+ */
+export function recvfrom(fd: number, buf: Uint8Array, length: number, flags: number, addr: Uint8Array | null): number | undefined {
+  for (;;) {
+    const addrlen = addr ? new Uint32Array([addr.length]) : null;
+    const n = c.recvfrom(fd, buf, length, flags, addr, addrlen) as number;
+    if (n >= 0) return n;
+    const errno = koffi.errno();
+    if (errno === EAGAIN || errno === EWOULDBLOCK) return undefined;
+    if (errno !== EINTR) throw new SyscallError('recvfrom', errno);
+  }
+}
+
+/** setsockopt(2) of an int option. `context` starts the error message. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number, context?: string): void {
+  check('setsockopt', c.setsockopt(fd, level, name, new Int32Array([value]), Int32Array.BYTES_PER_ELEMENT), context);
+}
+
+/** getsockopt(2) of an int option. */
+export function getsockoptInt(fd: number, level: number, name: number): number {
+  const value = new Int32Array(1);
+  check('getsockopt', c.getsockopt(fd, level, name, value, new Uint32Array([value.byteLength])));
+  return value[0]!;
+}
+
+/** poll(2) on one descriptor; returns the number of ready descriptors (0 on timeout or EINTR). */
+export function poll(fd: number, events: number, timeoutMs: number): number {
+  const n = c.poll({ fd, events, revents: 0 }, 1, timeoutMs) as number;
+  if (n < 0 && koffi.errno() === EINTR) return 0;
+  return check('poll', n);
+}
+
+/** close(2). */
+export function close(fd: number): void {
+  if (c.close(fd) >= 0) return;
+  const errno = koffi.errno();
+  // On Linux the descriptor is released even when close() reports EINTR.
+  if (errno !== EINTR) throw new SyscallError('close', errno);
+}
+
+/** open(2) without O_CREAT; returns the descriptor. `context` starts the error message. */
+export function open(path: string, flags: number, context?: string): number {
+  return check('open', c.open(path, flags), context);
+}
+
+/** setns(2). `context` starts the error message. */
+export function setns(fd: number, nstype: number, context?: string): void {
+  check('setns', c.setns(fd, nstype), context);
+}

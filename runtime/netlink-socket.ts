@@ -1,0 +1,448 @@
+/**
+ * A netlink socket: sends requests, frames the replies and ends them at NLMSG_DONE,
+ * NLMSG_ERROR or the single answer, synchronously or without holding the event loop.
+ * Protocol-agnostic: callers give the message types, flags and payloads.
+ */
+import koffi, { type node } from 'koffi';
+import { constants } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  NLMSGERR_SIZE,
+  NLMSGHDR_SIZE,
+  NLMSG_ALIGNTO,
+  NetlinkSockopt,
+  NlmAckFlags,
+  NlmFlags,
+  NlmsgType,
+  SOCKADDR_NL_SIZE,
+  SOL_NETLINK,
+  decodeNlmsgerr,
+  decodeNlmsgerrAttrs,
+  decodeNlmsghdr,
+  decodeSockaddrNl,
+  encodeSockaddrNl,
+  writeNlmsghdr,
+  type NlmsgerrAttrs,
+} from '../generated/netlink.js';
+import { AddressFamily, MsgFlags, PollEvents, SOL_SOCKET, SocketOption, SocketType, SocketTypeFlags } from '../generated/socket.js';
+import { DecodeError, LE, needBytes } from './codec.js';
+import { NetlinkError, SyscallError } from './errors.js';
+import * as libc from './libc.js';
+import { withNetns, type NetnsSpec } from './netns.js';
+
+/**
+ * One received netlink message. The payload (after the 16-byte header) is
+ * `length` bytes at `offset` in `view`. The view is the socket's receive buffer:
+ * it is valid until the iterator that yielded the message is advanced.
+ */
+export interface NetlinkMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  /** Port id in the header: the requester's for replies, 0 for multicast messages. */
+  pid: number;
+  view: DataView;
+  offset: number;
+  length: number;
+}
+
+/** How a reply ended. */
+export interface ReplyEnd {
+  /** A message carried NLM_F_DUMP_INTR: the data changed while the kernel dumped it. */
+  interrupted: boolean;
+}
+
+/** Options of {@link NetlinkSocket.open}. */
+export interface OpenOptions {
+  /** Create the socket in this network namespace. */
+  netns?: NetnsSpec;
+  /** Receive buffer size in bytes, see {@link NetlinkSocket.setReceiveBuffer}. */
+  rcvbuf?: number;
+  /** Multicast groups to join. */
+  groups?: readonly number[];
+}
+
+const RECEIVE_BUFFER_BYTES = 32 * 1024;
+const C_INT_SIZE = Int32Array.BYTES_PER_ELEMENT;
+const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+const kernelAddress = () => encodeSockaddrNl({ family: AddressFamily.netlink, pad: 0, pid: 0, groups: 0 });
+
+/**
+ * Frames the netlink messages in the first `length` bytes of `view`.
+ * @throws DecodeError when a header is cut short, or its nlmsg_len is below the
+ *   header size or overruns the datagram.
+ */
+export function* parseMessages(view: DataView, length: number): Generator<NetlinkMessage, void> {
+  for (let offset = 0; offset < length; ) {
+    needBytes('struct nlmsghdr', offset, length - offset, NLMSGHDR_SIZE);
+    const h = decodeNlmsghdr(view, offset, NLMSGHDR_SIZE);
+    if (h.len < NLMSGHDR_SIZE || h.len > length - offset) {
+      throw new DecodeError('netlink message', offset, `nlmsg_len ${h.len} with ${length - offset} bytes left in the datagram`);
+    }
+    yield { type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, view, offset: offset + NLMSGHDR_SIZE, length: h.len - NLMSGHDR_SIZE };
+    offset += align(h.len);
+  }
+}
+
+/** Decodes the extended-ack attributes at `at` in the payload of `m`, when the flags say they are there. */
+function extack(m: NetlinkMessage, at: number): NlmsgerrAttrs {
+  if (!(m.flags & NlmAckFlags['ack-tlvs']) || at > m.length) return {};
+  return decodeNlmsgerrAttrs(m.view, m.offset + at, m.length - at);
+}
+
+function netlinkError(errno: number, attrs: NlmsgerrAttrs, request: string | undefined): NetlinkError {
+  return new NetlinkError(errno, { extack: attrs.msg, extackOffset: attrs.offs, request });
+}
+
+/** What a message means for the reply being received. */
+type Step = 'skip' | 'data' | 'last' | 'end';
+
+/** The state of the reply to one request. Exported for tests; not part of the public API. @internal */
+export class Reply {
+  interrupted = false;
+  /** The reply has ended (or failed); nothing more of it will arrive. */
+  ended = false;
+
+  constructor(
+    private readonly seq: number,
+    private readonly portId: number,
+    /** The request's flags, when this socket sent it. */
+    private readonly requestFlags: number | undefined,
+    private readonly request: string | undefined,
+  ) {}
+
+  /** Classifies `m`: a message of another request or a NOOP is skipped; errors throw NetlinkError. */
+  step(m: NetlinkMessage): Step {
+    if (m.seq !== this.seq || m.pid !== this.portId) return 'skip';
+    if (m.flags & NlmFlags['dump-intr']) this.interrupted = true;
+    if (m.type === NlmsgType.noop) return 'skip';
+    const step = m.type === NlmsgType.error ? this.error(m) : m.type === NlmsgType.done ? this.done(m) : this.data(m);
+    this.ended = step !== 'data';
+    return step;
+  }
+
+  private data(m: NetlinkMessage): Step {
+    // A reply without NLM_F_MULTI is a single message, unless an ACK was asked for.
+    const ack = this.requestFlags !== undefined && (this.requestFlags & NlmFlags.ack) !== 0;
+    return m.flags & NlmFlags.multi || ack ? 'data' : 'last';
+  }
+
+  private error(m: NetlinkMessage): Step {
+    const err = decodeNlmsgerr(m.view, m.offset, Math.min(m.length, NLMSGERR_SIZE));
+    if (err.error === 0) return 'end';
+    this.ended = true;
+    // The failed request is echoed after struct nlmsgerr unless capped to its header.
+    const echoed = m.flags & NlmAckFlags.capped ? 0 : Math.max(err.msg.len - NLMSGHDR_SIZE, 0);
+    throw netlinkError(-err.error, extack(m, align(NLMSGERR_SIZE + echoed)), this.request);
+  }
+
+  private done(m: NetlinkMessage): Step {
+    needBytes('NLMSG_DONE payload', m.offset, m.length, C_INT_SIZE);
+    const error = m.view.getInt32(m.offset, LE);
+    if (error < 0) {
+      this.ended = true;
+      throw netlinkError(-error, extack(m, C_INT_SIZE), this.request);
+    }
+    return 'end';
+  }
+}
+
+/**
+ * A netlink socket (AF_NETLINK, SOCK_RAW) talking to the kernel. One reader at a
+ * time: a reply read by one iterator is not seen by another. Close it with
+ * `close()` or `using`.
+ */
+export class NetlinkSocket implements Disposable {
+  #closed = false;
+  private lastSeq = 0;
+  /** Flags of sent requests whose replies have not been received, by sequence number. */
+  private readonly pending = new Map<number, { type: number; flags: number }>();
+  private buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+  private view = new DataView(this.buffer.buffer);
+  private readonly sender = new Uint8Array(SOCKADDR_NL_SIZE);
+  private poller: node.PollHandle | undefined;
+  private wake: (() => void) | undefined;
+
+  private constructor(
+    /** The file descriptor (non-blocking, close-on-exec). */
+    readonly fd: number,
+    /** The port id the socket is bound to (nl_pid of its address). */
+    readonly portId: number,
+  ) {}
+
+  /**
+   * Opens a netlink socket of `protocol` (a NetlinkProtocol value), asks for
+   * extended acknowledgements where the kernel has them, and binds it.
+   * @throws SyscallError when a step fails; the descriptor is closed then.
+   */
+  static open(protocol: number, options: OpenOptions = {}): NetlinkSocket {
+    const type = SocketType.raw | SocketTypeFlags.cloexec | SocketTypeFlags.nonblock;
+    const create = () => libc.socket(AddressFamily.netlink, type, protocol);
+    const fd = options.netns ? withNetns(options.netns, create) : create();
+    try {
+      try {
+        libc.setsockoptInt(fd, SOL_NETLINK, NetlinkSockopt['ext-ack'], 1);
+      } catch (e) {
+        // Kernels before 4.12 do not know the option.
+        if (!(e instanceof SyscallError && e.code === 'ENOPROTOOPT')) throw e;
+      }
+      if (options.rcvbuf !== undefined) setReceiveBuffer(fd, options.rcvbuf);
+      libc.bind(fd, kernelAddress());
+      const address = new Uint8Array(SOCKADDR_NL_SIZE);
+      libc.getsockname(fd, address);
+      for (const group of options.groups ?? []) {
+        libc.setsockoptInt(fd, SOL_NETLINK, NetlinkSockopt['add-membership'], group, `joining netlink multicast group ${group}`);
+      }
+      return new NetlinkSocket(fd, decodeSockaddrNl(new DataView(address.buffer), 0, SOCKADDR_NL_SIZE).pid);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  /** True once {@link NetlinkSocket.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends a request to the kernel: a netlink header (`flags` | NLM_F_REQUEST, the
+   * next sequence number, port id 0) followed by `payload`.
+   * @returns the sequence number, to give to {@link NetlinkSocket.receive}.
+   */
+  send(type: number, flags: number, payload: Uint8Array): number {
+    this.checkOpen('sendto');
+    const seq = (this.lastSeq = ((this.lastSeq + 1) >>> 0) || 1);
+    const message = new Uint8Array(NLMSGHDR_SIZE + payload.length);
+    const header = { len: message.length, type, flags: flags | NlmFlags.request, seq, pid: 0 };
+    writeNlmsghdr(header, new DataView(message.buffer), 0);
+    message.set(payload, NLMSGHDR_SIZE);
+    libc.sendto(this.fd, message, 0, kernelAddress());
+    this.pending.set(seq, header);
+    return seq;
+  }
+
+  /**
+   * Receives the reply to request `seq`, blocking: yields its data messages until
+   * NLMSG_DONE ends a multipart reply, or after the single message of a reply
+   * without NLM_F_MULTI, or at the ACK when the request asked for one. Messages of
+   * other requests are skipped. Stopping early reads and drops the rest of the
+   * reply, so that the socket can take the next request. A message's view is
+   * valid until the iterator is advanced. Waits forever for a reply that never comes.
+   * @throws NetlinkError when the kernel answers with an error code.
+   * @throws SyscallError when receiving fails, e.g. `ENOBUFS` after the receive queue overflowed.
+   * @throws DecodeError on malformed framing.
+   */
+  receive(seq: number): Generator<NetlinkMessage, ReplyEnd> {
+    return this.receiveReply(this.reply(seq));
+  }
+
+  /**
+   * Like {@link NetlinkSocket.receive}, without blocking the event loop: waits for
+   * data on the event loop, and lets it turn between two receive buffers.
+   * @throws SyscallError `EBADF` when the socket is closed while waiting.
+   */
+  receiveAsync(seq: number): AsyncGenerator<NetlinkMessage, ReplyEnd> {
+    return this.receiveReplyAsync(this.reply(seq));
+  }
+
+  private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {
+    let yielding = false;
+    try {
+      for (;;) {
+        const length = this.readBlocking();
+        for (const m of parseMessages(this.view, length)) {
+          const step = reply.step(m);
+          if (step === 'data' || step === 'last') {
+            yielding = true;
+            yield m;
+            yielding = false;
+          }
+          if (reply.ended) return { interrupted: reply.interrupted };
+        }
+      }
+    } finally {
+      // Stopped early: read the rest, so that the kernel ends the dump.
+      if (yielding && !reply.ended && !this.#closed) this.drain(reply);
+    }
+  }
+
+  private async *receiveReplyAsync(reply: Reply): AsyncGenerator<NetlinkMessage, ReplyEnd> {
+    let yielding = false;
+    try {
+      for (let first = true; ; first = false) {
+        // Let timers and I/O run between two receive buffers.
+        if (!first) await nextTurn();
+        const length = await this.readAsync();
+        if (length === undefined) throw new SyscallError('recvfrom', constants.errno.EBADF, 'the netlink socket was closed while waiting for a reply');
+        for (const m of parseMessages(this.view, length)) {
+          const step = reply.step(m);
+          if (step === 'data' || step === 'last') {
+            yielding = true;
+            yield m;
+            yielding = false;
+          }
+          if (reply.ended) return { interrupted: reply.interrupted };
+        }
+      }
+    } finally {
+      if (yielding && !reply.ended && !this.#closed) await this.drainAsync(reply);
+    }
+  }
+
+  /**
+   * Sends a request and receives its reply: {@link NetlinkSocket.send} then
+   * {@link NetlinkSocket.receive}. The request is sent when iteration starts.
+   */
+  *request(type: number, flags: number, payload: Uint8Array): Generator<NetlinkMessage, ReplyEnd> {
+    return yield* this.receive(this.send(type, flags, payload));
+  }
+
+  /** Like {@link NetlinkSocket.request}, receiving with {@link NetlinkSocket.receiveAsync}. */
+  async *requestAsync(type: number, flags: number, payload: Uint8Array): AsyncGenerator<NetlinkMessage, ReplyEnd> {
+    return yield* this.receiveAsync(this.send(type, flags, payload));
+  }
+
+  /**
+   * Yields every message the kernel sends to this socket (multicast notifications
+   * of the joined groups included), without filtering, until the socket is closed;
+   * closing it while waiting ends the iteration.
+   * @throws SyscallError `ENOBUFS` when notifications were lost because the receive queue overflowed.
+   */
+  async *messages(): AsyncGenerator<NetlinkMessage, void> {
+    for (;;) {
+      const length = await this.readAsync();
+      if (length === undefined) return;
+      for (const m of parseMessages(this.view, length)) {
+        if (this.#closed) return;
+        yield m;
+      }
+      await nextTurn();
+    }
+  }
+
+  /**
+   * Sets the receive buffer (SO_RCVBUF; the kernel doubles the value). Tries
+   * SO_RCVBUFFORCE first, which may exceed net.core.rmem_max but needs CAP_NET_ADMIN.
+   */
+  setReceiveBuffer(bytes: number): void {
+    this.checkOpen('setsockopt');
+    setReceiveBuffer(this.fd, bytes);
+  }
+
+  /** The receive buffer size the kernel uses (SO_RCVBUF), in bytes. */
+  getReceiveBuffer(): number {
+    this.checkOpen('getsockopt');
+    return libc.getsockoptInt(this.fd, SOL_SOCKET, SocketOption.rcvbuf);
+  }
+
+  /** Closes the socket; ends a pending {@link NetlinkSocket.messages} wait. Calling it again does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pending.clear();
+    // Stop polling before the descriptor is closed (and its number reused).
+    this.poller?.close();
+    this.poller = undefined;
+    libc.close(this.fd);
+    this.wake?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Throws EBADF, as `syscall` would on a closed descriptor, once the socket is closed. */
+  private checkOpen(syscall: string): void {
+    if (this.#closed) throw new SyscallError(syscall, constants.errno.EBADF, 'the netlink socket is closed');
+  }
+
+  private reply(seq: number): Reply {
+    const request = this.pending.get(seq);
+    this.pending.delete(seq);
+    const description = request && `type ${request.type}, flags 0x${request.flags.toString(16)}, seq ${seq}`;
+    return new Reply(seq, this.portId, request?.flags, description);
+  }
+
+  /**
+   * Reads the next datagram from the kernel into the receive buffer, growing the
+   * buffer first when the datagram is bigger; returns its length, or undefined
+   * when none is queued. Datagrams from other processes are dropped.
+   */
+  private tryRead(): number | undefined {
+    this.checkOpen('recvfrom');
+    for (;;) {
+      const size = libc.recvfrom(this.fd, this.buffer, 0, MsgFlags.peek | MsgFlags.trunc, null);
+      if (size === undefined) return undefined;
+      if (size > this.buffer.length) {
+        this.buffer = new Uint8Array(Math.max(size, 2 * this.buffer.length));
+        this.view = new DataView(this.buffer.buffer);
+      }
+      const length = libc.recvfrom(this.fd, this.buffer, this.buffer.length, MsgFlags.trunc, this.sender);
+      if (length === undefined) return undefined;
+      if (length > this.buffer.length) {
+        throw new DecodeError('netlink datagram', 0, `${length} bytes truncated to the ${this.buffer.length}-byte receive buffer`);
+      }
+      if (decodeSockaddrNl(new DataView(this.sender.buffer), 0, SOCKADDR_NL_SIZE).pid === 0) return length;
+    }
+  }
+
+  private readBlocking(): number {
+    for (;;) {
+      const length = this.tryRead();
+      if (length !== undefined) return length;
+      libc.poll(this.fd, PollEvents.in, -1);
+    }
+  }
+
+  /** Reads the next datagram, waiting on the event loop; undefined when the socket is closed while waiting. */
+  private async readAsync(): Promise<number | undefined> {
+    for (;;) {
+      if (this.#closed) return undefined;
+      const length = this.tryRead();
+      if (length !== undefined) return length;
+      await this.readable();
+    }
+  }
+
+  /** Resolves when the descriptor is readable or the socket is closed. */
+  private readable(): Promise<void> {
+    if (this.wake) throw new Error('another receive is already waiting on this netlink socket');
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        this.poller?.stop();
+        resolve();
+      };
+      if (this.poller) this.poller.start({ readable: true }, this.wake);
+      else this.poller = koffi.node.poll(this.fd, { readable: true }, this.wake);
+    });
+  }
+
+  /** Reads and drops the rest of `reply`; its error, if any, is the abandoned reply's own. */
+  private drain(reply: Reply): void {
+    try {
+      for (const _ of this.receiveReply(reply));
+    } catch (e) {
+      if (!(e instanceof NetlinkError)) throw e;
+    }
+  }
+
+  private async drainAsync(reply: Reply): Promise<void> {
+    try {
+      for await (const _ of this.receiveReplyAsync(reply));
+    } catch (e) {
+      if (!(e instanceof NetlinkError)) throw e;
+    }
+  }
+}
+
+/** Sets SO_RCVBUF of `fd`, with SO_RCVBUFFORCE when the process may. */
+function setReceiveBuffer(fd: number, bytes: number): void {
+  try {
+    libc.setsockoptInt(fd, SOL_SOCKET, SocketOption.rcvbufforce, bytes, `setting the receive buffer to ${bytes} bytes`);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === 'EPERM')) throw e;
+    libc.setsockoptInt(fd, SOL_SOCKET, SocketOption.rcvbuf, bytes, `setting the receive buffer to ${bytes} bytes`);
+  }
+}

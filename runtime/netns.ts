@@ -1,0 +1,73 @@
+/**
+ * Running code inside another network namespace. setns(2) moves only the calling
+ * thread, so the code must be synchronous: a socket created inside stays in the
+ * namespace it was created in after the thread moves back.
+ */
+import { CLONE_NEWNET, OpenFlags } from '../generated/socket.js';
+import { SyscallError } from './errors.js';
+import * as libc from './libc.js';
+
+/**
+ * A network namespace: one named by `ip netns add` (a file in /run/netns), any
+ * namespace file (a bind mount, `/proc/PID/ns/net`), or the namespace of a process.
+ */
+export type NetnsSpec = { name: string } | { path: string } | { pid: number };
+
+/** The namespace file of `spec` and words for it in messages. */
+function locate(spec: NetnsSpec): { path: string; label: string } {
+  if ('name' in spec) {
+    if (spec.name === '' || spec.name === '.' || spec.name === '..' || spec.name.includes('/')) {
+      throw new TypeError(`not a network namespace name: ${JSON.stringify(spec.name)}`);
+    }
+    return { path: `/run/netns/${spec.name}`, label: `network namespace "${spec.name}"` };
+  }
+  if ('path' in spec) return { path: spec.path, label: `network namespace ${spec.path}` };
+  if (!Number.isSafeInteger(spec.pid) || spec.pid <= 0) throw new TypeError(`not a process id: ${spec.pid}`);
+  return { path: `/proc/${spec.pid}/ns/net`, label: `network namespace of process ${spec.pid}` };
+}
+
+/** Moves the calling thread into the namespace open at `fd`. */
+function enter(fd: number, label: string): void {
+  try {
+    libc.setns(fd, CLONE_NEWNET, `entering ${label}`);
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === 'EPERM') {
+      throw new SyscallError('setns', e.errno, `entering ${label} needs CAP_SYS_ADMIN`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Runs `fn` with the calling thread in the network namespace `spec`, and moves the
+ * thread back afterwards, also when `fn` throws. `fn` must be synchronous (a
+ * returned promise is refused with a TypeError, after moving back).
+ *
+ * @throws SyscallError `ENOENT` when the namespace does not exist, `EPERM` without
+ *   CAP_SYS_ADMIN; the message names the namespace.
+ */
+export function withNetns<T>(spec: NetnsSpec, fn: () => T): T {
+  const { path, label } = locate(spec);
+  // O_RDONLY is 0.
+  const target = libc.open(path, OpenFlags.cloexec, label);
+  try {
+    const home = libc.open('/proc/thread-self/ns/net', OpenFlags.cloexec, 'the current network namespace');
+    try {
+      enter(target, label);
+      let result: T;
+      try {
+        result = fn();
+      } finally {
+        enter(home, 'the original network namespace');
+      }
+      if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
+        throw new TypeError('withNetns needs a synchronous function: the namespace only applies until it returns');
+      }
+      return result;
+    } finally {
+      libc.close(home);
+    }
+  } finally {
+    libc.close(target);
+  }
+}
