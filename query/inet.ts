@@ -75,7 +75,8 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
 /** Decodes one reply message into an {@link InetSocket}. */
 export function decodeInetSocket(m: NetlinkMessage): InetSocket {
   const { view, offset, length } = m;
-  const msg = decodeInetDiagMsg(view, offset, length);
+  // The fixed header only: the attributes after it are not extra bytes of the struct.
+  const msg = decodeInetDiagMsg(view, offset, Math.min(length, INET_DIAG_MSG_SIZE));
   const id = msg.id;
   const sock = {
     family: msg.family === AddressFamily.inet6 ? 'inet6' : 'inet',

@@ -30,7 +30,7 @@ export function unixRequest(q: UnixQuery, inode = 0, cookie = NO_COOKIE): Uint8A
 /** Decodes one reply message into a {@link UnixSocket}. */
 export function decodeUnixSocket(m: NetlinkMessage): UnixSocket {
   const { view, offset, length } = m;
-  const msg = decodeUnixDiagMsg(view, offset, length);
+  const msg = decodeUnixDiagMsg(view, offset, Math.min(length, UNIX_DIAG_MSG_SIZE));
   const sock = decodeUnixDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, {
     family: 'unix' as const,
     type: socketTypeName(msg.udiagType) ?? (`type-${msg.udiagType}` as const),
