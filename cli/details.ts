@@ -77,10 +77,8 @@ export function skmemText(mem: readonly number[] | undefined): string {
   return `skmem:(${parts.join(',')})`;
 }
 
-/** A rate in bits per second as ss prints it: `74.9Gbps`. */
+/** A rate in bits per second as ss (iproute2 6.x) prints it: `21740306392bps`. */
 function rate(bitsPerSecond: number): string {
-  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
-  for (const [div, u] of units) if (bitsPerSecond >= div) return `${g(Number((bitsPerSecond / div).toFixed(1)))}${u}bps`;
   return `${Math.round(bitsPerSecond)}bps`;
 }
 
@@ -108,7 +106,7 @@ export function infoText(s: InetSocket): string {
   if (i.rcvMss) out.push(`rcvmss:${i.rcvMss}`);
   if (i.advmss) out.push(`advmss:${i.advmss}`);
   if (i.sndCwnd) out.push(`cwnd:${i.sndCwnd}`);
-  if (i.sndSsthresh < 0xffff) out.push(`ssthresh:${i.sndSsthresh}`);
+  if (i.sndSsthresh && i.sndSsthresh < 0xffff) out.push(`ssthresh:${i.sndSsthresh}`);
   const big = (name: string, v: bigint | undefined) => v && out.push(`${name}:${v}`);
   big('bytes_sent', i.bytesSent);
   big('bytes_retrans', i.bytesRetrans);
@@ -134,7 +132,8 @@ export function infoText(s: InetSocket): string {
   num('unacked', i.unacked);
   if (i.retrans || i.totalRetrans) out.push(`retrans:${i.retrans}/${i.totalRetrans}`);
   num('lost', i.lost);
-  num('sacked', i.sacked);
+  // A listener's tcpi_sacked is its backlog, not SACKed segments.
+  if (s.state !== 'listen') num('sacked', i.sacked);
   num('dsack_dups', i.dsackDups);
   if (i.reordering !== 3) out.push(`reordering:${i.reordering}`);
   num('reord_seen', i.reordSeen);
@@ -142,7 +141,7 @@ export function infoText(s: InetSocket): string {
   num('rcv_space', i.rcvSpace);
   num('rcv_ssthresh', i.rcvSsthresh);
   num('notsent', i.notsentBytes);
-  if (i.minRtt !== undefined && i.minRtt !== 0xffffffff) out.push(`minrtt:${g(i.minRtt / 1000)}`);
+  if (i.minRtt && i.minRtt !== 0xffffffff) out.push(`minrtt:${g(i.minRtt / 1000)}`);
   num('rcv_ooopack', i.rcvOoopack);
   num('snd_wnd', i.sndWnd);
   num('rcv_wnd', i.rcvWnd);

@@ -13,6 +13,7 @@ import { parseCli, UsageError, type CliOptions } from './args.js';
 import { HELP } from './help.js';
 import { JsonWriter, socketJson } from './json.js';
 import { ClosedOutput, Output } from './output.js';
+import { cgroupPaths } from './cgroups.js';
 import { DEFAULT_TABLES, planDumps, type Dump } from './plan.js';
 import { socketUsers } from './processes.js';
 import { inetRow, netid, unixRow, type RowContext } from './rows.js';
@@ -116,7 +117,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output): Sink {
     const json = new JsonWriter(out, o.output === 'ndjson');
     return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(s.inode))), end: () => json.end() };
   }
-  const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames() };
+  const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(), cgroupPath: cgroupPaths() };
   const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : 1), 0);
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
   const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1, header: o.header });

@@ -17,6 +17,8 @@ export interface RowContext {
   users?: Map<number, SocketUser[]>;
   /** Interface names by index (for `addr%dev`). */
   ifname: (index: number) => string;
+  /** cgroup paths by id (for -e). */
+  cgroupPath?: (id: bigint) => string | undefined;
   /** UNIX names by inode, to show the peer's name as ss does. */
   unixNames?: Map<number, string>;
 }
@@ -58,7 +60,7 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerAddr: address(s.dst, s.family, 0, ctx),
     peerPort: port(s.dport, table, ctx),
     sep: ':',
-    tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : '', o.extended ? extendedInet(s) : '']),
+    tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : '', o.extended ? extendedInet(s, ctx.cgroupPath) : '']),
     more: more.filter((m) => m !== ''),
   };
 }
