@@ -49,19 +49,20 @@ export const NLA_F_NESTED = 0x8000;
  */
 export const NLA_F_NET_BYTEORDER = 0x4000;
 /**
- * Mask that removes the two flag bits from an attribute type.
+ * Mask that removes the two flag bits from an attribute type. C defines it as ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER), an int; as the u16 of nla_type it is 0x3fff.
  *
- * C: `NLA_TYPE_MASK`.
+ * C: `(__u16)NLA_TYPE_MASK`.
  *
  * Schema: netlink.yaml:29
  */
-export const NLA_TYPE_MASK = 0x3fff;
+export const (__u16)NLA_TYPE_MASK = 0x3fff;
+
 /**
  * Socket option level of netlink socket options.
  *
  * C: `SOL_NETLINK`.
  *
- * Schema: netlink.yaml:33
+ * Schema: netlink.yaml:36
  */
 export const SOL_NETLINK = 270;
 /**
@@ -69,7 +70,7 @@ export const SOL_NETLINK = 270;
  *
  * C: `NLMSG_MIN_TYPE`.
  *
- * Schema: netlink.yaml:37
+ * Schema: netlink.yaml:40
  */
 export const NLMSG_MIN_TYPE = 16;
 /**
@@ -77,18 +78,18 @@ export const NLMSG_MIN_TYPE = 16;
  *
  * Values by name.
  *
- * Schema: netlink.yaml:42
+ * Schema: netlink.yaml:45
  */
 export const NetlinkProtocol = Object.freeze({
-    /** C: `NETLINK_ROUTE`. Schema: netlink.yaml:47 */
+    /** C: `NETLINK_ROUTE`. Schema: netlink.yaml:50 */
     'route': 0,
-    /** C: `NETLINK_UNUSED`. Schema: netlink.yaml:48 */
+    /** C: `NETLINK_UNUSED`. Schema: netlink.yaml:51 */
     'unused': 1,
-    /** C: `NETLINK_USERSOCK`. Schema: netlink.yaml:49 */
+    /** C: `NETLINK_USERSOCK`. Schema: netlink.yaml:52 */
     'usersock': 2,
-    /** C: `NETLINK_FIREWALL`. Schema: netlink.yaml:50 */
+    /** C: `NETLINK_FIREWALL`. Schema: netlink.yaml:53 */
     'firewall': 3,
-    /** Socket monitoring, see sock_diag(7). Also known as NETLINK_INET_DIAG. C: `NETLINK_SOCK_DIAG`. Schema: netlink.yaml:51 */
+    /** Socket monitoring, see sock_diag(7). Also known as NETLINK_INET_DIAG. C: `NETLINK_SOCK_DIAG`. Schema: netlink.yaml:54 */
     'sock-diag': 4,
   } as const);
 
@@ -114,16 +115,16 @@ export function netlinkProtocolValue(name: string): NetlinkProtocol | undefined 
  *
  * Values by name.
  *
- * Schema: netlink.yaml:54
+ * Schema: netlink.yaml:57
  */
 export const NlmsgType = Object.freeze({
-    /** Nothing; to be ignored. C: `NLMSG_NOOP`. Schema: netlink.yaml:60 */
+    /** Nothing; to be ignored. C: `NLMSG_NOOP`. Schema: netlink.yaml:63 */
     'noop': 1,
-    /** An error, or an acknowledgement when the error code is 0; carries struct nlmsgerr. C: `NLMSG_ERROR`. Schema: netlink.yaml:62 */
+    /** An error, or an acknowledgement when the error code is 0; carries struct nlmsgerr. C: `NLMSG_ERROR`. Schema: netlink.yaml:65 */
     'error': 2,
-    /** End of a multipart message (dump); its payload is an int, 0 or a negative errno. C: `NLMSG_DONE`. Schema: netlink.yaml:64 */
+    /** End of a multipart message (dump); its payload is an int, 0 or a negative errno. C: `NLMSG_DONE`. Schema: netlink.yaml:67 */
     'done': 3,
-    /** Data lost. C: `NLMSG_OVERRUN`. Schema: netlink.yaml:66 */
+    /** Data lost. C: `NLMSG_OVERRUN`. Schema: netlink.yaml:69 */
     'overrun': 4,
   } as const);
 
@@ -149,20 +150,20 @@ export function nlmsgTypeValue(name: string): NlmsgType | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:69
+ * Schema: netlink.yaml:72
  */
 export const NlmFlags = Object.freeze({
-    /** The message is a request. C: `NLM_F_REQUEST`. Schema: netlink.yaml:74 */
+    /** The message is a request. C: `NLM_F_REQUEST`. Schema: netlink.yaml:77 */
     'request': 1,
-    /** Part of a multipart message, ended by NLMSG_DONE. C: `NLM_F_MULTI`. Schema: netlink.yaml:76 */
+    /** Part of a multipart message, ended by NLMSG_DONE. C: `NLM_F_MULTI`. Schema: netlink.yaml:79 */
     'multi': 2,
-    /** Reply with an acknowledgement on success. C: `NLM_F_ACK`. Schema: netlink.yaml:78 */
+    /** Reply with an acknowledgement on success. C: `NLM_F_ACK`. Schema: netlink.yaml:81 */
     'ack': 4,
-    /** Echo this request. C: `NLM_F_ECHO`. Schema: netlink.yaml:80 */
+    /** Echo this request. C: `NLM_F_ECHO`. Schema: netlink.yaml:83 */
     'echo': 8,
-    /** The dump was inconsistent because the data changed while it ran. C: `NLM_F_DUMP_INTR`. Since Linux 3.1. Schema: netlink.yaml:82 */
+    /** The dump was inconsistent because the data changed while it ran. C: `NLM_F_DUMP_INTR`. Since Linux 3.1. Schema: netlink.yaml:85 */
     'dump-intr': 16,
-    /** The dump was filtered as the request asked. C: `NLM_F_DUMP_FILTERED`. Since Linux 4.4. Schema: netlink.yaml:85 */
+    /** The dump was filtered as the request asked. C: `NLM_F_DUMP_FILTERED`. Since Linux 4.4. Schema: netlink.yaml:88 */
     'dump-filtered': 32,
   } as const);
 
@@ -197,16 +198,16 @@ export function nlmFlagsValue(name: string): NlmFlags | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:89
+ * Schema: netlink.yaml:92
  */
 export const NlmGetFlags = Object.freeze({
-    /** Return the complete table instead of a single entry. C: `NLM_F_ROOT`. Schema: netlink.yaml:95 */
+    /** Return the complete table instead of a single entry. C: `NLM_F_ROOT`. Schema: netlink.yaml:98 */
     'root': 256,
-    /** Return all entries matching the criteria in the request. C: `NLM_F_MATCH`. Schema: netlink.yaml:97 */
+    /** Return all entries matching the criteria in the request. C: `NLM_F_MATCH`. Schema: netlink.yaml:100 */
     'match': 512,
-    /** Return an atomic snapshot of the table. C: `NLM_F_ATOMIC`. Schema: netlink.yaml:99 */
+    /** Return an atomic snapshot of the table. C: `NLM_F_ATOMIC`. Schema: netlink.yaml:102 */
     'atomic': 1024,
-    /** root and match together; a dump of every matching entry. C: `NLM_F_DUMP`. Schema: netlink.yaml:101 */
+    /** root and match together; a dump of every matching entry. C: `NLM_F_DUMP`. Schema: netlink.yaml:104 */
     'dump': 768,
   } as const);
 
@@ -241,12 +242,12 @@ export function nlmGetFlagsValue(name: string): NlmGetFlags | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:105
+ * Schema: netlink.yaml:108
  */
 export const NlmAckFlags = Object.freeze({
-    /** The original request was not copied into the error message. C: `NLM_F_CAPPED`. Since Linux 4.12. Schema: netlink.yaml:111 */
+    /** The original request was not copied into the error message. C: `NLM_F_CAPPED`. Since Linux 4.12. Schema: netlink.yaml:114 */
     'capped': 256,
-    /** Extended-ack attributes follow the error message. C: `NLM_F_ACK_TLVS`. Since Linux 4.12. Schema: netlink.yaml:114 */
+    /** Extended-ack attributes follow the error message. C: `NLM_F_ACK_TLVS`. Since Linux 4.12. Schema: netlink.yaml:117 */
     'ack-tlvs': 512,
   } as const);
 
@@ -281,32 +282,32 @@ export function nlmAckFlagsValue(name: string): NlmAckFlags | undefined {
  *
  * Values by name.
  *
- * Schema: netlink.yaml:118
+ * Schema: netlink.yaml:121
  */
 export const NetlinkSockopt = Object.freeze({
-    /** Join a multicast group. C: `NETLINK_ADD_MEMBERSHIP`. Schema: netlink.yaml:124 */
+    /** Join a multicast group. C: `NETLINK_ADD_MEMBERSHIP`. Schema: netlink.yaml:127 */
     'add-membership': 1,
-    /** Leave a multicast group. C: `NETLINK_DROP_MEMBERSHIP`. Schema: netlink.yaml:126 */
+    /** Leave a multicast group. C: `NETLINK_DROP_MEMBERSHIP`. Schema: netlink.yaml:129 */
     'drop-membership': 2,
-    /** C: `NETLINK_PKTINFO`. Schema: netlink.yaml:128 */
+    /** C: `NETLINK_PKTINFO`. Schema: netlink.yaml:131 */
     'pktinfo': 3,
-    /** C: `NETLINK_BROADCAST_ERROR`. Schema: netlink.yaml:129 */
+    /** C: `NETLINK_BROADCAST_ERROR`. Schema: netlink.yaml:132 */
     'broadcast-error': 4,
-    /** C: `NETLINK_NO_ENOBUFS`. Schema: netlink.yaml:130 */
+    /** C: `NETLINK_NO_ENOBUFS`. Schema: netlink.yaml:133 */
     'no-enobufs': 5,
-    /** C: `NETLINK_RX_RING`. Schema: netlink.yaml:131 */
+    /** C: `NETLINK_RX_RING`. Schema: netlink.yaml:134 */
     'rx-ring': 6,
-    /** C: `NETLINK_TX_RING`. Schema: netlink.yaml:132 */
+    /** C: `NETLINK_TX_RING`. Schema: netlink.yaml:135 */
     'tx-ring': 7,
-    /** C: `NETLINK_LISTEN_ALL_NSID`. Schema: netlink.yaml:133 */
+    /** C: `NETLINK_LISTEN_ALL_NSID`. Schema: netlink.yaml:136 */
     'listen-all-nsid': 8,
-    /** C: `NETLINK_LIST_MEMBERSHIPS`. Schema: netlink.yaml:134 */
+    /** C: `NETLINK_LIST_MEMBERSHIPS`. Schema: netlink.yaml:137 */
     'list-memberships': 9,
-    /** Do not copy the request into error messages. C: `NETLINK_CAP_ACK`. Schema: netlink.yaml:135 */
+    /** Do not copy the request into error messages. C: `NETLINK_CAP_ACK`. Schema: netlink.yaml:138 */
     'cap-ack': 10,
-    /** Ask the kernel for extended acknowledgements (messages and offsets of errors). C: `NETLINK_EXT_ACK`. Since Linux 4.12. Schema: netlink.yaml:137 */
+    /** Ask the kernel for extended acknowledgements (messages and offsets of errors). C: `NETLINK_EXT_ACK`. Since Linux 4.12. Schema: netlink.yaml:140 */
     'ext-ack': 11,
-    /** Ask the kernel to check dump requests strictly. C: `NETLINK_GET_STRICT_CHK`. Since Linux 4.20. Schema: netlink.yaml:140 */
+    /** Ask the kernel to check dump requests strictly. C: `NETLINK_GET_STRICT_CHK`. Since Linux 4.20. Schema: netlink.yaml:143 */
     'get-strict-chk': 12,
   } as const);
 
@@ -332,7 +333,7 @@ export function netlinkSockoptValue(name: string): NetlinkSockopt | undefined {
  *
  * C: `struct nlmsghdr`, 16 bytes.
  *
- * Schema: netlink.yaml:144
+ * Schema: netlink.yaml:147
  */
 export interface Nlmsghdr {
   /**
@@ -340,7 +341,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_len` at byte 0.
    *
-   * Schema: netlink.yaml:150
+   * Schema: netlink.yaml:153
    */
   len: number;
   /**
@@ -348,7 +349,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_type` at byte 4.
    *
-   * Schema: netlink.yaml:153
+   * Schema: netlink.yaml:156
    */
   type: number;
   /**
@@ -356,7 +357,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_flags` at byte 6.
    *
-   * Schema: netlink.yaml:156
+   * Schema: netlink.yaml:159
    */
   flags: number;
   /**
@@ -364,7 +365,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_seq` at byte 8.
    *
-   * Schema: netlink.yaml:159
+   * Schema: netlink.yaml:162
    */
   seq: number;
   /**
@@ -372,7 +373,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_pid` at byte 12.
    *
-   * Schema: netlink.yaml:162
+   * Schema: netlink.yaml:165
    */
   pid: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -420,7 +421,7 @@ export function encodeNlmsghdr(value: Nlmsghdr): Uint8Array {
  *
  * C: `struct nlmsgerr`, 20 bytes.
  *
- * Schema: netlink.yaml:166
+ * Schema: netlink.yaml:169
  */
 export interface Nlmsgerr {
   /**
@@ -428,7 +429,7 @@ export interface Nlmsgerr {
    *
    * C: `error` at byte 0.
    *
-   * Schema: netlink.yaml:171
+   * Schema: netlink.yaml:174
    */
   error: number;
   /**
@@ -436,7 +437,7 @@ export interface Nlmsgerr {
    *
    * C: `msg` at byte 4.
    *
-   * Schema: netlink.yaml:174
+   * Schema: netlink.yaml:177
    */
   msg: Nlmsghdr;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -478,7 +479,7 @@ export function encodeNlmsgerr(value: Nlmsgerr): Uint8Array {
  *
  * C: `struct nlattr`, 4 bytes.
  *
- * Schema: netlink.yaml:179
+ * Schema: netlink.yaml:182
  */
 export interface Nlattr {
   /**
@@ -486,7 +487,7 @@ export interface Nlattr {
    *
    * C: `nla_len` at byte 0.
    *
-   * Schema: netlink.yaml:185
+   * Schema: netlink.yaml:188
    */
   len: number;
   /**
@@ -494,7 +495,7 @@ export interface Nlattr {
    *
    * C: `nla_type` at byte 2.
    *
-   * Schema: netlink.yaml:188
+   * Schema: netlink.yaml:191
    */
   type: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -536,7 +537,7 @@ export function encodeNlattr(value: Nlattr): Uint8Array {
  *
  * C: `struct sockaddr_nl`, 12 bytes.
  *
- * Schema: netlink.yaml:192
+ * Schema: netlink.yaml:195
  */
 export interface SockaddrNl {
   /**
@@ -544,7 +545,7 @@ export interface SockaddrNl {
    *
    * C: `nl_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: netlink.yaml:198
+   * Schema: netlink.yaml:201
    */
   family: number;
   /**
@@ -552,7 +553,7 @@ export interface SockaddrNl {
    *
    * C: `nl_pad` at byte 2.
    *
-   * Schema: netlink.yaml:202
+   * Schema: netlink.yaml:205
    */
   pad: number;
   /**
@@ -560,7 +561,7 @@ export interface SockaddrNl {
    *
    * C: `nl_pid` at byte 4.
    *
-   * Schema: netlink.yaml:205
+   * Schema: netlink.yaml:208
    */
   pid: number;
   /**
@@ -568,7 +569,7 @@ export interface SockaddrNl {
    *
    * C: `nl_groups` at byte 8.
    *
-   * Schema: netlink.yaml:208
+   * Schema: netlink.yaml:211
    */
   groups: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -632,7 +633,7 @@ export const NlmsgerrAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: netlink.yaml:213
+ * Schema: netlink.yaml:216
  */
 export interface NlmsgerrAttrs {
   /**
@@ -642,7 +643,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:220
+   * Schema: netlink.yaml:223
    */
   msg?: string;
   /**
@@ -652,7 +653,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:224
+   * Schema: netlink.yaml:227
    */
   offs?: number;
   /**
@@ -662,7 +663,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:228
+   * Schema: netlink.yaml:231
    */
   cookie?: Uint8Array;
   /**
@@ -672,7 +673,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 5.10.
    *
-   * Schema: netlink.yaml:232
+   * Schema: netlink.yaml:235
    */
   policy?: NlPolicyTypeAttrs;
   /**
@@ -682,7 +683,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 6.0.
    *
-   * Schema: netlink.yaml:237
+   * Schema: netlink.yaml:240
    */
   missType?: number;
   /**
@@ -692,7 +693,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 6.0.
    *
-   * Schema: netlink.yaml:241
+   * Schema: netlink.yaml:244
    */
   missNest?: number;
   /** Attributes whose type this schema does not know, kept as they came. */
@@ -752,7 +753,7 @@ export const NlPolicyTypeAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: netlink.yaml:246
+ * Schema: netlink.yaml:249
  */
 export interface NlPolicyTypeAttrs {
   /**
@@ -760,7 +761,7 @@ export interface NlPolicyTypeAttrs {
    *
    * C: `NL_POLICY_TYPE_ATTR_TYPE` (1), u32.
    *
-   * Schema: netlink.yaml:253
+   * Schema: netlink.yaml:256
    */
   type?: number;
   /** Attributes whose type this schema does not know, kept as they came. */

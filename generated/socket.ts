@@ -2,7 +2,7 @@
 /**
  * BSD socket constants the runtime and the diag families use: address families, socket types, IP protocol numbers, and the socket-level options and flags of the calls the runtime makes (socket, setsockopt, recvmsg).
  *
- * Generated from schema/socket.yaml (kernel header <sys/socket.h>).
+ * Generated from schema/socket.yaml (kernel header <sys/socket.h, netinet/in.h, poll.h, sched.h, fcntl.h>).
  */
 /**
  * Address families (the sdiag_family of a request, the family of a socket).
