@@ -55,8 +55,7 @@ export const NLA_F_NET_BYTEORDER = 0x4000;
  *
  * Schema: netlink.yaml:29
  */
-export const (__u16)NLA_TYPE_MASK = 0x3fff;
-
+export const NLA_TYPE_MASK = 0x3fff;
 /**
  * Socket option level of netlink socket options.
  *

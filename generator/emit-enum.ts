@@ -5,14 +5,15 @@
 import type { SourceFile } from 'ts-morph';
 import { docLines } from './emit-context.js';
 import type { ConstDef, EnumDef } from './model.js';
-import { camel, pascal } from './names.js';
+import { camel, pascal, upperSnake } from './names.js';
 
 export function emitConst(sf: SourceFile, c: ConstDef): void {
   sf.addVariableStatement({
     isExported: true,
     declarationKind: 'const' as never,
     docs: [docLines(c, `C: \`${c.cName}\`.`)],
-    declarations: [{ name: c.cName, initializer: literal(c.value) }],
+    // The C name may be an expression (a cast); the TypeScript name is the item's own.
+    declarations: [{ name: upperSnake(c.name), initializer: literal(c.value) }],
   });
 }
 
