@@ -1,14 +1,5 @@
 /** IP address text <-> bytes, and the prefix comparison the kernel's inet_diag uses. */
 
-/** An address family as sockdiag names it. */
-export type InetFamily = 'inet' | 'inet6';
-
-/** An address as bytes in network order: 4 for `inet`, 16 for `inet6`. */
-export interface IpAddress {
-  readonly family: InetFamily;
-  readonly bytes: readonly number[];
-}
-
 const DECIMAL_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
@@ -60,13 +51,6 @@ function words(text: string, mayEndInIpv4: boolean): number[] | null {
     }
   }
   return out;
-}
-
-/** Parses an IPv4 or IPv6 address (no prefix, no brackets). */
-export function parseIp(text: string): IpAddress | null {
-  const bytes = text.includes(':') ? parseIpv6(text) : parseIpv4(text);
-  if (!bytes) return null;
-  return { family: bytes.length === 4 ? 'inet' : 'inet6', bytes };
 }
 
 /** True for `::ffff:a.b.c.d`, an IPv4 address carried by an IPv6 socket. */
