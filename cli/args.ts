@@ -32,6 +32,8 @@ export interface CliOptions {
   netns?: string;
   /** Filter expression tokens, as ss takes them (joined with spaces). */
   filter: string[];
+  /** Print how the filter is compiled instead of listing sockets. */
+  explain: boolean;
   help: boolean;
   version: boolean;
 }
@@ -68,6 +70,7 @@ export const FLAGS = {
   'no-header': { type: 'boolean', short: 'H' },
   json: { type: 'boolean' },
   ndjson: { type: 'boolean' },
+  explain: { type: 'boolean' },
 } as const;
 
 const QUERY_TABLES: Record<string, Table[]> = {
@@ -128,6 +131,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     output: v.json ? 'json' : v.ndjson ? 'ndjson' : 'text',
     netns: v.net,
     filter,
+    explain: v.explain ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };

@@ -44,6 +44,9 @@ What to show:
                                                        sockdiag -ti --json
       --ndjson         one JSON object per line, as the dump arrives
                                                        sockdiag -ta --ndjson
+      --explain        print how the filter is split between the kernel and
+                       user space, and the kernel's bytecode, then exit
+                                                       sockdiag --explain 'sport = :22'
   -h, --help           this text
   -V, --version        the version
 
@@ -51,6 +54,8 @@ FILTER is an ss filter expression:
   sockdiag -t 'sport = :22'
   sockdiag -t 'dport != :443 and dst 10.0.0.0/8'
   sockdiag -t '( sport >= :1024 or src [::1] ) and not dport = :80'
+The kernel tests what its bytecode can express; the rest is tested here. UNIX
+sockets never match a filter.
 
 Exit status: 0 on success, 1 when the kernel refused a query, 2 for a bad command line.
 `;

@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
 import { SockDiag } from '../query/session.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
@@ -49,9 +50,20 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
     out.flush();
     return 0;
   }
-  if (o.filter.length > 0) {
-    err(`filter expressions are not supported yet: ${o.filter.join(' ')}`);
-    return 2;
+  let filter: FilterNode | null = null;
+  try {
+    filter = parseFilter(o.filter);
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) {
+      err(`bad filter at column ${e.column}: ${e.reason}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.explain) {
+    out.write(explain(filter));
+    out.flush();
+    return 0;
   }
   const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
   let diag: SockDiag;
@@ -70,7 +82,7 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
     const sink = makeSink(o, dumps, out);
     for (const d of dumps) {
       try {
-        dump(diag, d, sink);
+        dump(diag, d, sink, filter);
       } catch (e) {
         if (!(e instanceof NetlinkError) || !(e.code === 'ENOENT' || e.code === 'EINVAL' || e.code === 'EOPNOTSUPP')) throw e;
         // The kernel has no diag module for this table.
@@ -94,14 +106,24 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
   return status;
 }
 
-function dump(diag: SockDiag, d: Dump, sink: Sink): void {
+function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null): void {
   if (d.table === 'unix') {
+    // The filter language tests INET addresses and ports: no UNIX socket matches one.
+    if (filter) return;
     for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
     return;
   }
   for (const family of d.families) {
-    for (const s of diag.inet({ family, protocol: d.table, states: d.states, ext: d.ext })) sink.add(d.table, s);
+    for (const s of diag.inet({ family, protocol: d.table, states: d.states, ext: d.ext, filter: filter ?? undefined })) sink.add(d.table, s);
   }
+}
+
+/** `--explain`: where the filter runs, and the kernel's program as readable ops. */
+function explain(filter: FilterNode | null): string {
+  if (!filter) return 'no filter\n';
+  const plan = planFilter(filter);
+  const program = plan.bytecode ? explainBytecode(plan.bytecode) : [];
+  return [`filter: ${formatFilter(filter)}`, describePlan(plan), ...(program.length ? ['INET_DIAG_REQ_BYTECODE:', ...program] : [])].join('\n') + '\n';
 }
 
 function makeSink(o: CliOptions, dumps: Dump[], out: Output): Sink {

@@ -6,6 +6,9 @@
 import { NetlinkProtocol, NlmGetFlags } from '../generated/netlink.js';
 import { SockDiagMsgType } from '../generated/sock_diag.js';
 import { NetlinkError } from '../runtime/errors.js';
+import type { FilterNode } from './filter/ast.js';
+import { planFilter, type FilterPlan } from './filter/compile.js';
+import { createMatcher } from './filter/evaluate.js';
 import { NetlinkSocket, type NetlinkMessage } from '../runtime/netlink-socket.js';
 import { decodeInetSocket, families, inetRequest, portsMatch, stateMask } from './inet.js';
 import type { InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
@@ -13,11 +16,20 @@ import { decodeUnixSocket, unixRequest } from './unix.js';
 
 const BY_FAMILY = SockDiagMsgType['diag-by-family'];
 const DUMP = NlmGetFlags.dump;
+/**
+ * The value given to a reply's `return()`. Each dump closes its reply when it stops:
+ * a no-op after the reply's last message; when the consumer stops early, it makes the
+ * netlink socket read and drop the rest of the reply. Without that the kernel's dump
+ * stays unfinished and the socket's next dump request fails with EBUSY.
+ */
+const UNFINISHED: DumpStatus = { interrupted: false };
 
 /** What a finished dump reports besides its sockets. */
 export interface DumpStatus {
   /** The kernel flagged the dump as inconsistent (NLM_F_DUMP_INTR): sockets changed while it ran. */
   interrupted: boolean;
+  /** Where the filter ran: the part the kernel tested, and what user space tested after it (null: nothing). */
+  filter?: { kernel: FilterNode | null; userspace: FilterNode | null };
 }
 
 /** A NETLINK_SOCK_DIAG socket. Close it with `close()` or `using`. */
@@ -36,29 +48,52 @@ export class SockDiag implements Disposable {
   *inet(q: InetQuery = {}): Generator<InetSocket, DumpStatus> {
     const states = stateMask(q.states);
     let interrupted = false;
+    let filter = this.planFilter(q);
     for (const family of families(q)) {
-      const dump = () => this.socket.request(BY_FAMILY, DUMP, inetRequest(q, family, states));
-      const end = yield* this.dump(dump, decodeInetSocket, (s) => portsMatch(q, s), q.retries ?? 0);
+      if (filter.plan?.empty) break;
+      const run = () => {
+        const request = inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, states);
+        return this.socket.request(BY_FAMILY, DUMP, request);
+      };
+      let end: DumpStatus;
+      try {
+        end = yield* this.dump(run, decodeInetSocket, (s) => portsMatch(q, s) && filter.keep(s), q.retries ?? 0);
+      } catch (e) {
+        // Mark conditions need CAP_NET_ADMIN: the kernel refuses the program before sending anything.
+        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.usesMark)) throw e;
+        filter = this.planFilter(q, false);
+        end = yield* this.dump(run, decodeInetSocket, (s) => portsMatch(q, s) && filter.keep(s), q.retries ?? 0);
+      }
       interrupted ||= end.interrupted;
     }
-    return (this.status = { interrupted });
+    return (this.status = { interrupted, filter: filter.plan && { kernel: filter.plan.kernel, userspace: filter.plan.userspace } });
   }
 
   /** Like {@link SockDiag.inet}, without holding the event loop for more than one receive buffer at a time. */
   async *inetAsync(q: InetQuery = {}): AsyncGenerator<InetSocket, DumpStatus> {
     const states = stateMask(q.states);
     let interrupted = false;
+    const filter = this.planFilter(q);
     for (const family of families(q)) {
-      const replies = this.socket.requestAsync(BY_FAMILY, DUMP, inetRequest(q, family, states));
+      if (filter.plan?.empty) break;
+      const replies = this.socket.requestAsync(BY_FAMILY, DUMP, inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, states));
       let r = await replies.next();
       for (; !r.done; r = await replies.next()) {
         if (r.value.type !== BY_FAMILY) continue;
         const s = decodeInetSocket(r.value);
-        if (portsMatch(q, s)) yield s;
+        if (portsMatch(q, s) && filter.keep(s)) yield s;
       }
       interrupted ||= r.value.interrupted;
     }
-    return (this.status = { interrupted });
+    return (this.status = { interrupted, filter: filter.plan && { kernel: filter.plan.kernel, userspace: filter.plan.userspace } });
+  }
+
+  /** Splits `q.filter` between the kernel and user space. */
+  private planFilter(q: InetQuery, mark = true): { plan?: FilterPlan; keep: (s: InetSocket) => boolean; usesMark: boolean } {
+    if (!q.filter) return { keep: () => true, usesMark: false };
+    const plan = planFilter(q.filter, { mark });
+    const match = plan.userspace ? createMatcher(plan.userspace) : undefined;
+    return { plan, keep: match ?? (() => true), usesMark: plan.needsNetAdmin };
   }
 
   /** Looks up one INET socket by its 4-tuple; undefined when no such socket exists. */
@@ -76,13 +111,17 @@ export class SockDiag implements Disposable {
   /** Like {@link SockDiag.unix}, without holding the event loop for more than one receive buffer at a time. */
   async *unixAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocket, DumpStatus> {
     const replies = this.socket.requestAsync(BY_FAMILY, DUMP, unixRequest(q));
-    let r = await replies.next();
-    for (; !r.done; r = await replies.next()) {
-      if (r.value.type !== BY_FAMILY) continue;
-      const s = decodeUnixSocket(r.value);
-      if (q.type === undefined || s.type === q.type) yield s;
+    try {
+      let r = await replies.next();
+      for (; !r.done; r = await replies.next()) {
+        if (r.value.type !== BY_FAMILY) continue;
+        const s = decodeUnixSocket(r.value);
+        if (q.type === undefined || s.type === q.type) yield s;
+      }
+      return (this.status = { interrupted: r.value.interrupted });
+    } finally {
+      await replies.return(UNFINISHED);
     }
-    return (this.status = { interrupted: r.value.interrupted });
   }
 
   /** Looks up one UNIX socket by inode (and cookie); undefined when no such socket exists. */
@@ -117,16 +156,20 @@ export class SockDiag implements Disposable {
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
       const replies = request();
-      let r = replies.next();
-      for (; !r.done; r = replies.next()) {
-        // Dispatch on the message type before looking at the payload.
-        if (r.value.type !== BY_FAMILY) continue;
-        const s = decode(r.value);
-        if (!keep(s) || seen?.has(s.cookie)) continue;
-        seen?.add(s.cookie);
-        yield s;
+      try {
+        let r = replies.next();
+        for (; !r.done; r = replies.next()) {
+          // Dispatch on the message type before looking at the payload.
+          if (r.value.type !== BY_FAMILY) continue;
+          const s = decode(r.value);
+          if (!keep(s) || seen?.has(s.cookie)) continue;
+          seen?.add(s.cookie);
+          yield s;
+        }
+        if (!r.value.interrupted || attempt >= retries) return r.value;
+      } finally {
+        replies.return(UNFINISHED);
       }
-      if (!r.value.interrupted || attempt >= retries) return r.value;
     }
   }
 
@@ -135,7 +178,9 @@ export class SockDiag implements Disposable {
       for (const m of send()) if (m.type === BY_FAMILY) return decode(m);
       return undefined;
     } catch (e) {
-      if (e instanceof NetlinkError && e.code === 'ENOENT') return undefined;
+      // ENOENT: no socket has that address or inode. ESTALE: one has, but not the cookie
+      // asked for (unix_diag; inet_diag answers ENOENT then).
+      if (e instanceof NetlinkError && (e.code === 'ENOENT' || e.code === 'ESTALE')) return undefined;
       throw e;
     }
   }

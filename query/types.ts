@@ -7,6 +7,7 @@ import type { IdiagTimerName, InetDiagAttrs, InetDiagExtName, TcpStateName } fro
 import type { SocketTypeName } from '../generated/socket.js';
 import type { UdiagShowName, UnixDiagAttrs } from '../generated/unix_diag.js';
 import type { NetnsSpec } from '../runtime/netns.js';
+import type { FilterNode } from './filter/ast.js';
 
 /** IP protocols that inet_diag can report. */
 export type InetProtocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'mptcp' | 'sctp';
@@ -89,7 +90,13 @@ export interface InetQuery extends DumpOptions {
   sport?: number;
   /** Only sockets with this remote port (matched by the kernel). */
   dport?: number;
-  /** A raw INET_DIAG_REQ_BYTECODE program for the kernel to filter with. */
+  /**
+   * Only sockets matching this filter (an AST from `parseFilter` or the builders).
+   * The kernel tests what its bytecode can express; the rest is tested here, so the
+   * result is exact either way. `SockDiag#status.filter` says which part ran where.
+   */
+  filter?: FilterNode;
+  /** A raw INET_DIAG_REQ_BYTECODE program for the kernel to filter with (instead of `filter`). */
   bytecode?: Uint8Array;
 }
 

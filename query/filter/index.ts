@@ -6,3 +6,4 @@ export { formatFilter } from './format.js';
 export { createMatcher, matches, type FilterSocket, type MatchOptions } from './evaluate.js';
 export { lookupCgroupId, lookupIfindex, lookupService, localPortRange } from './system.js';
 export type { ServiceResolver } from './values.js';
+export { describePlan, explainBytecode, planFilter, type CompileOptions, type FilterPlan } from './compile.js';
