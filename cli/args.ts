@@ -34,6 +34,10 @@ export interface CliOptions {
   filter: string[];
   /** Print how the filter is compiled instead of listing sockets. */
   explain: boolean;
+  /** Destroy the sockets listed (SOCK_DESTROY), as `ss -K`. */
+  kill: boolean;
+  /** Watch destroy events instead of listing sockets. */
+  events: boolean;
   help: boolean;
   version: boolean;
 }
@@ -71,6 +75,8 @@ export const FLAGS = {
   json: { type: 'boolean' },
   ndjson: { type: 'boolean' },
   explain: { type: 'boolean' },
+  kill: { type: 'boolean', short: 'K' },
+  events: { type: 'boolean', short: 'E' },
 } as const;
 
 const QUERY_TABLES: Record<string, Table[]> = {
@@ -114,6 +120,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   if (v.json && v.ndjson) throw new UsageError('--json and --ndjson cannot be used together');
   const { states, filter } = splitPositionals(parsed.positionals);
+  if (v.kill && filter.length === 0 && !states && !v.all) {
+    throw new UsageError('-K destroys every socket listed: give a filter or state, or -a/--all to mean every socket');
+  }
+  if (v.kill && tables.has('unix')) throw new UsageError('-K works on TCP and UDP sockets, not UNIX ones');
   return {
     tables,
     families,
@@ -132,6 +142,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     netns: v.net,
     filter,
     explain: v.explain ?? false,
+    kill: v.kill ?? false,
+    events: v.events ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };

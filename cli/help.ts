@@ -24,6 +24,11 @@ Which sockets (default: connected TCP, UDP, RAW and UNIX sockets):
   exclude NAME         all states but this one         sockdiag -t exclude listening
   -N, --net NAME       look inside network namespace NAME (or a path to one)
                                                        sockdiag -N blue -ta
+  -K, --kill           destroy the sockets listed (needs CAP_NET_ADMIN); needs a
+                       filter, a state, or -a to mean every one
+                                                       sockdiag -K dport = :8080
+  -E, --events         print sockets as the kernel destroys them, until Ctrl-C
+                                                       sockdiag -E -t
 
 What to show:
   -e, --extended       uid, inode, cookie, mark, cgroup, v6only, shutdown

@@ -3,9 +3,12 @@
  * The `sockdiag` command: arguments, then queries through the library, then a
  * formatter (text table, JSON, NDJSON or summary).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
+import { IpProtocol } from '../generated/socket.js';
+import { DestroyUnsupportedError } from '../query/destroy.js';
+import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
+import { watch } from '../query/watch.js';
 import { SockDiag } from '../query/session.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
@@ -29,7 +32,7 @@ interface Sink {
 }
 
 /** Runs the command; returns the exit status. */
-export function run(argv: readonly string[], out = new Output(), err = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): number {
+export async function run(argv: readonly string[], out = new Output(), err = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
   let o: CliOptions;
   try {
     o = parseCli(argv);
@@ -66,6 +69,7 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
     return 0;
   }
   const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
+  if (o.events) return watchEvents(o, netns, filter, out, err);
   let diag: SockDiag;
   try {
     diag = SockDiag.open({ netns });
@@ -82,7 +86,7 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
     const sink = makeSink(o, dumps, out);
     for (const d of dumps) {
       try {
-        dump(diag, d, sink, filter);
+        dump(diag, d, sink, filter, o.kill, err);
       } catch (e) {
         if (!(e instanceof NetlinkError) || !(e.code === 'ENOENT' || e.code === 'EINVAL' || e.code === 'EOPNOTSUPP')) throw e;
         // The kernel has no diag module for this table.
@@ -95,7 +99,7 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
     out.flush();
   } catch (e) {
     if (e instanceof ClosedOutput) return 0;
-    if (e instanceof NetlinkError || e instanceof SyscallError) {
+    if (e instanceof NetlinkError || e instanceof SyscallError || e instanceof DestroyUnsupportedError) {
       err(e.message);
       return 1;
     }
@@ -106,15 +110,56 @@ export function run(argv: readonly string[], out = new Output(), err = (line: st
   return status;
 }
 
-function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null): void {
+function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, kill: boolean, err: (line: string) => void): void {
   if (d.table === 'unix') {
     // The filter language tests INET addresses and ports: no UNIX socket matches one.
-    if (filter) return;
+    if (filter || kill) return;
     for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
     return;
   }
   for (const family of d.families) {
-    for (const s of diag.inet({ family, protocol: d.table, states: d.states, ext: d.ext, filter: filter ?? undefined })) sink.add(d.table, s);
+    const q = { family, protocol: d.table, states: d.states, ext: d.ext, filter: filter ?? undefined };
+    if (!kill) {
+      for (const s of diag.inet(q)) sink.add(d.table, s);
+      continue;
+    }
+    // -K lists what it destroyed, as ss -K does.
+    for (const r of diag.destroy({ ...q, all: true })) {
+      if (r.error) err(`could not destroy ${r.socket.src}:${r.socket.sport} -> ${r.socket.dst}:${r.socket.dport}: ${r.error.code}`);
+      else sink.add(d.table, r.socket);
+    }
+  }
+}
+
+/** `-E`: prints each socket the kernel destroys, as it happens, until interrupted. */
+async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: FilterNode | null, out: Output, err: (line: string) => void): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const match = filter ? createMatcher(filter) : () => true;
+  const protocols = (['tcp', 'udp'] as const).filter((p) => o.tables.size === 0 || o.tables.has(p));
+  const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f));
+  const sink = makeSink(o, [{ table: 'tcp', families: [...families], states: [], ext: [] }, { table: 'udp', families: [], states: [], ext: [] }], out, 1);
+  try {
+    for await (const s of watch({ netns, protocols, families, signal: stop.signal })) {
+      if (!match(s)) continue;
+      sink.add(s.protocol === IpProtocol.udp ? 'udp' : 'tcp', s);
+      out.flush();
+    }
+    sink.end();
+    out.flush();
+    return 0;
+  } catch (e) {
+    if (e instanceof ClosedOutput) return 0;
+    if (e instanceof SyscallError || e instanceof NetlinkError) {
+      err(e.code === 'EPERM' ? 'watching destroy events needs CAP_NET_ADMIN (run as root)' : e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -126,7 +171,7 @@ function explain(filter: FilterNode | null): string {
   return [`filter: ${formatFilter(filter)}`, describePlan(plan), ...(program.length ? ['INET_DIAG_REQ_BYTECODE:', ...program] : [])].join('\n') + '\n';
 }
 
-function makeSink(o: CliOptions, dumps: Dump[], out: Output): Sink {
+function makeSink(o: CliOptions, dumps: Dump[], out: Output, sizingRows?: number): Sink {
   const users = o.processes ? socketUsers() : undefined;
   if (o.summary) {
     const summary = new Summary();
@@ -142,7 +187,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output): Sink {
   const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(), cgroupPath: cgroupPaths() };
   const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : 1), 0);
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
-  const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1, header: o.header });
+  const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header }, sizingRows);
   // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
   const unixRows: UnixSocket[] = [];
   return {
@@ -189,6 +234,6 @@ function version(): string {
   return 'unknown';
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
-  process.exitCode = run(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  process.exitCode = await run(process.argv.slice(2));
 }

@@ -48,13 +48,15 @@ export class TextTable {
   constructor(
     private readonly out: Output,
     private readonly columns: { netid: boolean; state: boolean; header: boolean },
+    /** How many rows decide the column widths; 1 prints every row at once (for events). */
+    private readonly sizingRows = SIZING_ROWS,
   ) {}
 
   add(row: TextRow): void {
     if (this.widths) this.print(row);
     else {
       this.pending.push(row);
-      if (this.pending.length >= SIZING_ROWS) this.start();
+      if (this.pending.length >= this.sizingRows) this.start();
     }
   }
 

@@ -48,6 +48,9 @@ export function unixLookup(inode: number, cookie?: bigint, q: UnixQuery = {}): U
 }
 
 export { SockDiag, type DumpStatus } from './session.js';
+export { watch, type WatchOptions } from './watch.js';
+export { DestroyUnsupportedError, type DestroyResult } from './destroy.js';
+export * from './filter/index.js';
 export type * from './types.js';
 export { unixDisplayName } from './unix.js';
 export { DecodeError } from '../runtime/codec.js';

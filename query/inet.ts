@@ -46,6 +46,10 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
   const fam = AddressFamily[family];
   const lookup = 'src' in q;
   const any = family === 'inet' ? '0.0.0.0' : '::';
+  // udp_diag takes the request's source as the packet's source, i.e. the socket's remote
+  // end ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c), where
+  // the TCP lookup takes it as the local end: swap them so that `src` is local for both.
+  const swap = lookup && (protocol === IpProtocol.udp || protocol === IpProtocol.udplite);
   const req = encodeInetDiagReqV2({
     sdiagFamily: fam,
     // Protocols above 255 (MPTCP) travel in INET_DIAG_REQ_PROTOCOL instead.
@@ -54,10 +58,10 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
     pad: 0,
     idiagStates: states,
     id: {
-      sport: q.sport ?? 0,
-      dport: q.dport ?? 0,
-      src: lookup ? q.src : any,
-      dst: lookup ? q.dst : any,
+      sport: (swap ? q.dport : q.sport) ?? 0,
+      dport: (swap ? q.sport : q.dport) ?? 0,
+      src: lookup ? (swap ? q.dst : q.src) : any,
+      dst: lookup ? (swap ? q.src : q.dst) : any,
       if: lookup ? (q.ifindex ?? 0) : 0,
       cookie: lookup ? (q.cookie ?? NO_COOKIE) : NO_COOKIE,
     },

@@ -10,6 +10,8 @@ import type { FilterNode } from './filter/ast.js';
 import { planFilter, type FilterPlan } from './filter/compile.js';
 import { createMatcher } from './filter/evaluate.js';
 import { NetlinkSocket, type NetlinkMessage } from '../runtime/netlink-socket.js';
+import type { NetnsSpec } from '../runtime/netns.js';
+import { destroyOne, socketId, type DestroyResult } from './destroy.js';
 import { decodeInetSocket, families, inetRequest, portsMatch, stateMask } from './inet.js';
 import type { InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
 import { decodeUnixSocket, unixRequest } from './unix.js';
@@ -34,11 +36,14 @@ export interface DumpStatus {
 
 /** A NETLINK_SOCK_DIAG socket. Close it with `close()` or `using`. */
 export class SockDiag implements Disposable {
-  private constructor(private readonly socket: NetlinkSocket) {}
+  private constructor(
+    private readonly socket: NetlinkSocket,
+    private readonly netns?: NetnsSpec,
+  ) {}
 
   /** Opens a sock_diag socket, inside `options.netns` when given. */
   static open(options: QueryOptions & { rcvbuf?: number } = {}): SockDiag {
-    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, rcvbuf: options.rcvbuf }));
+    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, rcvbuf: options.rcvbuf }), options.netns);
   }
 
   /** Status of the last finished dump. */
@@ -99,6 +104,32 @@ export class SockDiag implements Disposable {
   /** Looks up one INET socket by its 4-tuple; undefined when no such socket exists. */
   inetLookup(q: InetLookup): InetSocket | undefined {
     return this.lookup(() => this.socket.request(BY_FAMILY, 0, inetRequest(q, q.family, stateMask(undefined))), decodeInetSocket);
+  }
+
+  /**
+   * Destroys every socket the query matches, as `ss -K` does: the dump runs on this
+   * socket while the destroy requests go out on a second one. Yields each socket
+   * with the outcome. A query without `filter`, `states`, `sport` or `dport`
+   * destroys every socket of the protocol: pass `all: true` to mean it.
+   * @throws DestroyUnsupportedError without CAP_NET_ADMIN or kernel support.
+   */
+  *destroy(q: InetQuery & { all?: boolean }): Generator<DestroyResult, DumpStatus> {
+    if (!q.all && !q.filter && !q.states && q.sport === undefined && q.dport === undefined) {
+      throw new TypeError('destroy() without a filter, states or ports would destroy every socket: pass all: true to mean it');
+    }
+    using killer = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: this.netns });
+    const dump = this.inet(q);
+    let r = dump.next();
+    for (; !r.done; r = dump.next()) {
+      const error = destroyOne(killer, socketId(r.value, q.protocol));
+      yield { socket: r.value, error };
+    }
+    return r.value;
+  }
+
+  /** Destroys one socket by its 4-tuple (and cookie); the NetlinkError is ENOENT when there is none. */
+  destroyOne(id: InetLookup): NetlinkError | undefined {
+    return destroyOne(this.socket, id);
   }
 
   /** Dumps UNIX sockets. */

@@ -1,0 +1,39 @@
+/**
+ * Destroy events: the kernel multicasts the final state of every TCP and UDP socket
+ * it destroys to the SKNLGRP_* groups of sock_diag.
+ */
+import { NetlinkProtocol } from '../generated/netlink.js';
+import { SockDiagMcastGroup, SockDiagMsgType } from '../generated/sock_diag.js';
+import { NetlinkSocket } from '../runtime/netlink-socket.js';
+import { decodeInetSocket } from './inet.js';
+import type { InetSocket, QueryOptions } from './types.js';
+
+/** Which destroy events to receive (default: all four). */
+export interface WatchOptions extends QueryOptions {
+  protocols?: readonly ('tcp' | 'udp')[];
+  families?: readonly ('inet' | 'inet6')[];
+  /** Stops the watch when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Yields each destroyed socket with its final state as the kernel sends it
+ * (tcp_info and the other attributes included). Waits on the event loop without
+ * holding a thread; ending the iteration (or aborting `signal`) closes the socket.
+ */
+export async function* watch(options: WatchOptions = {}): AsyncGenerator<InetSocket, void> {
+  const protocols = options.protocols ?? ['tcp', 'udp'];
+  const families = options.families ?? ['inet', 'inet6'];
+  const groups = families.flatMap((f) => protocols.map((p) => SockDiagMcastGroup[`${f}-${p}-destroy`]));
+  using socket = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, groups });
+  const stop = () => socket.close();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (options.signal?.aborted) return;
+    for await (const m of socket.messages()) {
+      if (m.type === SockDiagMsgType['diag-by-family']) yield decodeInetSocket(m);
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+}
