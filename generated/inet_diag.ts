@@ -6,9 +6,11 @@
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, encodeString, formatInetAddress, needBytes, readArray, readCookie, readString, writeBytes, writeCookie, writeInetAddress } from '../runtime/codec.js';
+import { type MptcpSubflowAttrs, decodeMptcpSubflowAttrs, encodeMptcpSubflowAttrs } from './mptcp.js';
 import { type SkDiagBpfStorageRepAttrs, type SkDiagBpfStorageReqAttrs, type SkMeminfo, decodeSkDiagBpfStorageRepAttrs, decodeSkDiagBpfStorageReqAttrs, encodeSkDiagBpfStorageRepAttrs, encodeSkDiagBpfStorageReqAttrs } from './sock_diag.js';
 import { type AddressFamily, type IpProtocol } from './socket.js';
 import { type TcpInfo, decodeTcpInfo, encodeTcpInfo } from './tcp.js';
+import { type TlsInfoAttrs, decodeTlsInfoAttrs, encodeTlsInfoAttrs } from './tls.js';
 
 /**
  * nlmsg_type of the legacy TCP request (struct inet_diag_req) on what was then NETLINK_INET_DIAG. Still accepted; new code uses SOCK_DIAG_BY_FAMILY.
@@ -1906,21 +1908,21 @@ export interface InetDiagUlpInfo {
    */
   name?: string;
   /**
-   * For kTLS, a nest of TLS_INFO_* attributes (linux/tls.h). Kept as raw bytes here until the per-family schemas add that set.
+   * For kTLS, a nest of TLS_INFO_* attributes (linux/tls.h), modelled as tls-info-attrs in tls.yaml.
    *
-   * C: `INET_ULP_INFO_TLS` (2), binary.
+   * C: `INET_ULP_INFO_TLS` (2), nest.
    *
    * Schema: inet_diag.yaml:705
    */
-  tls?: Uint8Array;
+  tls?: TlsInfoAttrs;
   /**
-   * For an MPTCP subflow, a nest of MPTCP_SUBFLOW_ATTR_* attributes (linux/mptcp.h). Kept as raw bytes here until the per-family schemas add that set.
+   * For an MPTCP subflow, a nest of MPTCP_SUBFLOW_ATTR_* attributes (linux/mptcp.h), modelled as mptcp-subflow-attrs in mptcp.yaml.
    *
-   * C: `INET_ULP_INFO_MPTCP` (3), binary.
+   * C: `INET_ULP_INFO_MPTCP` (3), nest.
    *
-   * Schema: inet_diag.yaml:710
+   * Schema: inet_diag.yaml:711
    */
-  mptcp?: Uint8Array;
+  mptcp?: MptcpSubflowAttrs;
   /** Attributes whose type this schema does not know, kept as they came. */
   unknown?: UnknownAttribute[];
 }
@@ -1940,8 +1942,8 @@ export function decodeInetDiagUlpInfo<T extends object = InetDiagUlpInfo>(view: 
     const n = len - 4;
     switch (type) {
       case 1: out.name = readString(view, p, n); break;
-      case 2: out.tls = copyBytes(view, p, n); break;
-      case 3: out.mptcp = copyBytes(view, p, n); break;
+      case 2: out.tls = decodeTlsInfoAttrs(view, p, n); break;
+      case 3: out.mptcp = decodeMptcpSubflowAttrs(view, p, n); break;
       default: (out.unknown ??= []).push({ type, bytes: copyBytes(view, p, n) });
     }
     offset += (len + 3) & ~3;
@@ -1953,8 +1955,8 @@ export function decodeInetDiagUlpInfo<T extends object = InetDiagUlpInfo>(view: 
 export function encodeInetDiagUlpInfo(value: InetDiagUlpInfo): Uint8Array {
   const parts: [number, Uint8Array][] = [];
   if (value.name !== undefined) parts.push([1, encodeString(value.name)]);
-  if (value.tls !== undefined) parts.push([2, value.tls]);
-  if (value.mptcp !== undefined) parts.push([3, value.mptcp]);
+  if (value.tls !== undefined) parts.push([2, encodeTlsInfoAttrs(value.tls)]);
+  if (value.mptcp !== undefined) parts.push([3, encodeMptcpSubflowAttrs(value.mptcp)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
 }
