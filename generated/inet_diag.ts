@@ -6,7 +6,8 @@
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, encodeString, formatInetAddress, needBytes, readArray, readCookie, readString, writeBytes, writeCookie, writeInetAddress } from '../runtime/codec.js';
-import { type MptcpSubflowAttrs, decodeMptcpSubflowAttrs, encodeMptcpSubflowAttrs } from './mptcp.js';
+import { type MptcpInfo, type MptcpSubflowAttrs, decodeMptcpInfo, decodeMptcpSubflowAttrs, encodeMptcpInfo, encodeMptcpSubflowAttrs } from './mptcp.js';
+import { type SctpInfo, decodeSctpInfo, encodeSctpInfo } from './sctp.js';
 import { type SkDiagBpfStorageRepAttrs, type SkDiagBpfStorageReqAttrs, type SkMeminfo, decodeSkDiagBpfStorageRepAttrs, decodeSkDiagBpfStorageReqAttrs, encodeSkDiagBpfStorageRepAttrs, encodeSkDiagBpfStorageReqAttrs } from './sock_diag.js';
 import { type AddressFamily, type IpProtocol } from './socket.js';
 import { type TcpInfo, decodeTcpInfo, encodeTcpInfo } from './tcp.js';
@@ -1645,7 +1646,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_VEGASINFO` (3), binary `struct tcpvegas_info`.
    *
-   * Schema: inet_diag.yaml:610
+   * Schema: inet_diag.yaml:619
    */
   vegasinfo?: TcpvegasInfo;
   /**
@@ -1653,7 +1654,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_CONG` (4), string.
    *
-   * Schema: inet_diag.yaml:614
+   * Schema: inet_diag.yaml:623
    */
   cong?: string;
   /**
@@ -1661,7 +1662,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_TOS` (5), u8.
    *
-   * Schema: inet_diag.yaml:617
+   * Schema: inet_diag.yaml:626
    */
   tos?: number;
   /**
@@ -1669,7 +1670,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_TCLASS` (6), u8.
    *
-   * Schema: inet_diag.yaml:620
+   * Schema: inet_diag.yaml:629
    */
   tclass?: number;
   /**
@@ -1679,7 +1680,7 @@ export interface InetDiagAttrs {
    *
    * Since Linux 3.6.
    *
-   * Schema: inet_diag.yaml:625
+   * Schema: inet_diag.yaml:634
    */
   skmeminfo?: number[];
   /**
@@ -1687,7 +1688,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_SHUTDOWN` (8), u8.
    *
-   * Schema: inet_diag.yaml:631
+   * Schema: inet_diag.yaml:640
    */
   shutdown?: number;
   /**
@@ -1697,7 +1698,7 @@ export interface InetDiagAttrs {
    *
    * Since Linux 3.18.
    *
-   * Schema: inet_diag.yaml:636
+   * Schema: inet_diag.yaml:645
    */
   dctcpinfo?: TcpDctcpInfo;
   /**
@@ -1705,7 +1706,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_PROTOCOL` (10), u8.
    *
-   * Schema: inet_diag.yaml:641
+   * Schema: inet_diag.yaml:650
    */
   protocol?: number;
   /**
@@ -1713,7 +1714,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_SKV6ONLY` (11), u8.
    *
-   * Schema: inet_diag.yaml:647
+   * Schema: inet_diag.yaml:656
    */
   skv6only?: number;
   /**
@@ -1721,7 +1722,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_LOCALS` (12), binary.
    *
-   * Schema: inet_diag.yaml:650
+   * Schema: inet_diag.yaml:659
    */
   locals?: Uint8Array;
   /**
@@ -1729,7 +1730,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_PEERS` (13), binary.
    *
-   * Schema: inet_diag.yaml:653
+   * Schema: inet_diag.yaml:662
    */
   peers?: Uint8Array;
   /**
@@ -1737,7 +1738,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_MARK` (15), u32.
    *
-   * Schema: inet_diag.yaml:659
+   * Schema: inet_diag.yaml:668
    */
   mark?: number;
   /**
@@ -1747,7 +1748,7 @@ export interface InetDiagAttrs {
    *
    * Since Linux 4.9.
    *
-   * Schema: inet_diag.yaml:662
+   * Schema: inet_diag.yaml:671
    */
   bbrinfo?: TcpBbrInfo;
   /**
@@ -1755,7 +1756,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_CLASS_ID` (17), u32.
    *
-   * Schema: inet_diag.yaml:667
+   * Schema: inet_diag.yaml:676
    */
   classId?: number;
   /**
@@ -1763,7 +1764,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_MD5SIG` (18), binary.
    *
-   * Schema: inet_diag.yaml:670
+   * Schema: inet_diag.yaml:679
    */
   md5sig?: Uint8Array;
   /**
@@ -1771,7 +1772,7 @@ export interface InetDiagAttrs {
    *
    * C: `INET_DIAG_ULP_INFO` (19), nest.
    *
-   * Schema: inet_diag.yaml:675
+   * Schema: inet_diag.yaml:684
    */
   ulpInfo?: InetDiagUlpInfo;
   /**
@@ -1781,7 +1782,7 @@ export interface InetDiagAttrs {
    *
    * Since Linux 5.7.
    *
-   * Schema: inet_diag.yaml:679
+   * Schema: inet_diag.yaml:688
    */
   skBpfStorages?: SkDiagBpfStorageRepAttrs;
   /**
@@ -1791,7 +1792,7 @@ export interface InetDiagAttrs {
    *
    * Since Linux 5.9.
    *
-   * Schema: inet_diag.yaml:684
+   * Schema: inet_diag.yaml:693
    */
   cgroupId?: bigint;
   /**
@@ -1801,9 +1802,13 @@ export interface InetDiagAttrs {
    *
    * Since Linux 5.10.
    *
-   * Schema: inet_diag.yaml:688
+   * Schema: inet_diag.yaml:697
    */
   sockopt?: InetDiagSockopt;
+  /** `INET_DIAG_INFO` (2) when the selector is `mptcp` (262): `struct mptcp_info` instead of `info`. */
+  mptcpInfo?: MptcpInfo;
+  /** `INET_DIAG_INFO` (2) when the selector is `sctp` (132): `struct sctp_info` instead of `info`. */
+  sctpInfo?: SctpInfo;
   /** Attributes whose type this schema does not know, kept as they came. */
   unknown?: UnknownAttribute[];
 }
@@ -1811,8 +1816,9 @@ export interface InetDiagAttrs {
 /**
  * Walks the attributes in `length` bytes at `offset` and stores them in `out` (a new object by default). Unknown types are kept in `unknown`.
  * @throws DecodeError when an attribute's length overruns or a payload is too short for its type.
+ * @param selector - A {@link IpProtocol} value that picks the struct of attributes with variants.
  */
-export function decodeInetDiagAttrs<T extends object = InetDiagAttrs>(view: DataView, offset: number, length: number, target?: T): T & InetDiagAttrs {
+export function decodeInetDiagAttrs<T extends object = InetDiagAttrs>(view: DataView, offset: number, length: number, target?: T, selector?: number): T & InetDiagAttrs {
   const out = (target ?? {}) as T & InetDiagAttrs;
   const end = offset + length;
   while (end - offset >= 4) {
@@ -1823,7 +1829,7 @@ export function decodeInetDiagAttrs<T extends object = InetDiagAttrs>(view: Data
     const n = len - 4;
     switch (type) {
       case 1: out.meminfo = decodeInetDiagMeminfo(view, p, n); break;
-      case 2: out.info = decodeTcpInfo(view, p, n); break;
+      case 2: switch (selector) { case 262: out.mptcpInfo = decodeMptcpInfo(view, p, n); break; case 132: out.sctpInfo = decodeSctpInfo(view, p, n); break; default: out.info = decodeTcpInfo(view, p, n); } break;
       case 3: out.vegasinfo = decodeTcpvegasInfo(view, p, n); break;
       case 4: out.cong = readString(view, p, n); break;
       case 5: needBytes('INET_DIAG_TOS', p, n, 1); out.tos = view.getUint8(p); break;
@@ -1875,6 +1881,8 @@ export function encodeInetDiagAttrs(value: InetDiagAttrs): Uint8Array {
   if (value.skBpfStorages !== undefined) parts.push([20, encodeSkDiagBpfStorageRepAttrs(value.skBpfStorages)]);
   if (value.cgroupId !== undefined) parts.push([21, encodeInt(value.cgroupId, 8, false)]);
   if (value.sockopt !== undefined) parts.push([22, encodeInetDiagSockopt(value.sockopt)]);
+  if (value.mptcpInfo !== undefined) parts.push([2, encodeMptcpInfo(value.mptcpInfo)]);
+  if (value.sctpInfo !== undefined) parts.push([2, encodeSctpInfo(value.sctpInfo)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
 }
@@ -1896,7 +1904,7 @@ export const InetDiagUlpInfoType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: inet_diag.yaml:694
+ * Schema: inet_diag.yaml:703
  */
 export interface InetDiagUlpInfo {
   /**
@@ -1904,7 +1912,7 @@ export interface InetDiagUlpInfo {
    *
    * C: `INET_ULP_INFO_NAME` (1), string.
    *
-   * Schema: inet_diag.yaml:702
+   * Schema: inet_diag.yaml:711
    */
   name?: string;
   /**
@@ -1912,7 +1920,7 @@ export interface InetDiagUlpInfo {
    *
    * C: `INET_ULP_INFO_TLS` (2), nest.
    *
-   * Schema: inet_diag.yaml:705
+   * Schema: inet_diag.yaml:714
    */
   tls?: TlsInfoAttrs;
   /**
@@ -1920,7 +1928,7 @@ export interface InetDiagUlpInfo {
    *
    * C: `INET_ULP_INFO_MPTCP` (3), nest.
    *
-   * Schema: inet_diag.yaml:711
+   * Schema: inet_diag.yaml:720
    */
   mptcp?: MptcpSubflowAttrs;
   /** Attributes whose type this schema does not know, kept as they came. */

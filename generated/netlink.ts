@@ -80,16 +80,50 @@ export const NLMSG_MIN_TYPE = 16;
  * Schema: netlink.yaml:45
  */
 export const NetlinkProtocol = Object.freeze({
-    /** C: `NETLINK_ROUTE`. Schema: netlink.yaml:50 */
+    /** Routing and link configuration (rtnetlink). C: `NETLINK_ROUTE`. Schema: netlink.yaml:50 */
     'route': 0,
-    /** C: `NETLINK_UNUSED`. Schema: netlink.yaml:51 */
+    /** Unused. C: `NETLINK_UNUSED`. Schema: netlink.yaml:52 */
     'unused': 1,
-    /** C: `NETLINK_USERSOCK`. Schema: netlink.yaml:52 */
+    /** Reserved for user-mode socket protocols. C: `NETLINK_USERSOCK`. Schema: netlink.yaml:54 */
     'usersock': 2,
-    /** C: `NETLINK_FIREWALL`. Schema: netlink.yaml:53 */
+    /** Unused (formerly ip_queue). C: `NETLINK_FIREWALL`. Schema: netlink.yaml:56 */
     'firewall': 3,
-    /** Socket monitoring, see sock_diag(7). Also known as NETLINK_INET_DIAG. C: `NETLINK_SOCK_DIAG`. Schema: netlink.yaml:54 */
+    /** Socket monitoring, see sock_diag(7). Also known as NETLINK_INET_DIAG. C: `NETLINK_SOCK_DIAG`. Schema: netlink.yaml:58 */
     'sock-diag': 4,
+    /** Netfilter/iptables ULOG. C: `NETLINK_NFLOG`. Schema: netlink.yaml:60 */
+    'nflog': 5,
+    /** IPsec. C: `NETLINK_XFRM`. Schema: netlink.yaml:62 */
+    'xfrm': 6,
+    /** SELinux event notifications. C: `NETLINK_SELINUX`. Schema: netlink.yaml:64 */
+    'selinux': 7,
+    /** Open-iSCSI. C: `NETLINK_ISCSI`. Schema: netlink.yaml:66 */
+    'iscsi': 8,
+    /** Auditing. C: `NETLINK_AUDIT`. Schema: netlink.yaml:68 */
+    'audit': 9,
+    /** FIB lookups. C: `NETLINK_FIB_LOOKUP`. Schema: netlink.yaml:70 */
+    'fib-lookup': 10,
+    /** Kernel connector. C: `NETLINK_CONNECTOR`. Schema: netlink.yaml:72 */
+    'connector': 11,
+    /** Netfilter subsystem. C: `NETLINK_NETFILTER`. Schema: netlink.yaml:74 */
+    'netfilter': 12,
+    /** Unused (formerly IPv6 ip_queue). C: `NETLINK_IP6_FW`. Schema: netlink.yaml:76 */
+    'ip6-fw': 13,
+    /** DECnet routing messages (obsolete). C: `NETLINK_DNRTMSG`. Schema: netlink.yaml:78 */
+    'dnrtmsg': 14,
+    /** Kernel messages to user space (uevents). C: `NETLINK_KOBJECT_UEVENT`. Schema: netlink.yaml:80 */
+    'kobject-uevent': 15,
+    /** Generic netlink. C: `NETLINK_GENERIC`. Schema: netlink.yaml:82 */
+    'generic': 16,
+    /** SCSI transports. C: `NETLINK_SCSITRANSPORT`. Schema: netlink.yaml:84 */
+    'scsitransport': 18,
+    /** eCryptfs. C: `NETLINK_ECRYPTFS`. Schema: netlink.yaml:87 */
+    'ecryptfs': 19,
+    /** RDMA. C: `NETLINK_RDMA`. Schema: netlink.yaml:89 */
+    'rdma': 20,
+    /** The crypto layer. C: `NETLINK_CRYPTO`. Schema: netlink.yaml:91 */
+    'crypto': 21,
+    /** SMC monitoring. C: `NETLINK_SMC`. Schema: netlink.yaml:93 */
+    'smc': 22,
   } as const);
 
 /** A value of {@link NetlinkProtocol}. */
@@ -114,16 +148,16 @@ export function netlinkProtocolValue(name: string): NetlinkProtocol | undefined 
  *
  * Values by name.
  *
- * Schema: netlink.yaml:57
+ * Schema: netlink.yaml:96
  */
 export const NlmsgType = Object.freeze({
-    /** Nothing; to be ignored. C: `NLMSG_NOOP`. Schema: netlink.yaml:63 */
+    /** Nothing; to be ignored. C: `NLMSG_NOOP`. Schema: netlink.yaml:102 */
     'noop': 1,
-    /** An error, or an acknowledgement when the error code is 0; carries struct nlmsgerr. C: `NLMSG_ERROR`. Schema: netlink.yaml:65 */
+    /** An error, or an acknowledgement when the error code is 0; carries struct nlmsgerr. C: `NLMSG_ERROR`. Schema: netlink.yaml:104 */
     'error': 2,
-    /** End of a multipart message (dump); its payload is an int, 0 or a negative errno. C: `NLMSG_DONE`. Schema: netlink.yaml:67 */
+    /** End of a multipart message (dump); its payload is an int, 0 or a negative errno. C: `NLMSG_DONE`. Schema: netlink.yaml:106 */
     'done': 3,
-    /** Data lost. C: `NLMSG_OVERRUN`. Schema: netlink.yaml:69 */
+    /** Data lost. C: `NLMSG_OVERRUN`. Schema: netlink.yaml:108 */
     'overrun': 4,
   } as const);
 
@@ -149,20 +183,20 @@ export function nlmsgTypeValue(name: string): NlmsgType | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:72
+ * Schema: netlink.yaml:111
  */
 export const NlmFlags = Object.freeze({
-    /** The message is a request. C: `NLM_F_REQUEST`. Schema: netlink.yaml:77 */
+    /** The message is a request. C: `NLM_F_REQUEST`. Schema: netlink.yaml:116 */
     'request': 1,
-    /** Part of a multipart message, ended by NLMSG_DONE. C: `NLM_F_MULTI`. Schema: netlink.yaml:79 */
+    /** Part of a multipart message, ended by NLMSG_DONE. C: `NLM_F_MULTI`. Schema: netlink.yaml:118 */
     'multi': 2,
-    /** Reply with an acknowledgement on success. C: `NLM_F_ACK`. Schema: netlink.yaml:81 */
+    /** Reply with an acknowledgement on success. C: `NLM_F_ACK`. Schema: netlink.yaml:120 */
     'ack': 4,
-    /** Echo this request. C: `NLM_F_ECHO`. Schema: netlink.yaml:83 */
+    /** Echo this request. C: `NLM_F_ECHO`. Schema: netlink.yaml:122 */
     'echo': 8,
-    /** The dump was inconsistent because the data changed while it ran. C: `NLM_F_DUMP_INTR`. Since Linux 3.1. Schema: netlink.yaml:85 */
+    /** The dump was inconsistent because the data changed while it ran. C: `NLM_F_DUMP_INTR`. Since Linux 3.1. Schema: netlink.yaml:124 */
     'dump-intr': 16,
-    /** The dump was filtered as the request asked. C: `NLM_F_DUMP_FILTERED`. Since Linux 4.4. Schema: netlink.yaml:88 */
+    /** The dump was filtered as the request asked. C: `NLM_F_DUMP_FILTERED`. Since Linux 4.4. Schema: netlink.yaml:127 */
     'dump-filtered': 32,
   } as const);
 
@@ -197,16 +231,16 @@ export function nlmFlagsValue(name: string): NlmFlags | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:92
+ * Schema: netlink.yaml:131
  */
 export const NlmGetFlags = Object.freeze({
-    /** Return the complete table instead of a single entry. C: `NLM_F_ROOT`. Schema: netlink.yaml:98 */
+    /** Return the complete table instead of a single entry. C: `NLM_F_ROOT`. Schema: netlink.yaml:137 */
     'root': 256,
-    /** Return all entries matching the criteria in the request. C: `NLM_F_MATCH`. Schema: netlink.yaml:100 */
+    /** Return all entries matching the criteria in the request. C: `NLM_F_MATCH`. Schema: netlink.yaml:139 */
     'match': 512,
-    /** Return an atomic snapshot of the table. C: `NLM_F_ATOMIC`. Schema: netlink.yaml:102 */
+    /** Return an atomic snapshot of the table. C: `NLM_F_ATOMIC`. Schema: netlink.yaml:141 */
     'atomic': 1024,
-    /** root and match together; a dump of every matching entry. C: `NLM_F_DUMP`. Schema: netlink.yaml:104 */
+    /** root and match together; a dump of every matching entry. C: `NLM_F_DUMP`. Schema: netlink.yaml:143 */
     'dump': 768,
   } as const);
 
@@ -241,12 +275,12 @@ export function nlmGetFlagsValue(name: string): NlmGetFlags | undefined {
  *
  * Flags by name.
  *
- * Schema: netlink.yaml:108
+ * Schema: netlink.yaml:147
  */
 export const NlmAckFlags = Object.freeze({
-    /** The original request was not copied into the error message. C: `NLM_F_CAPPED`. Since Linux 4.12. Schema: netlink.yaml:114 */
+    /** The original request was not copied into the error message. C: `NLM_F_CAPPED`. Since Linux 4.12. Schema: netlink.yaml:153 */
     'capped': 256,
-    /** Extended-ack attributes follow the error message. C: `NLM_F_ACK_TLVS`. Since Linux 4.12. Schema: netlink.yaml:117 */
+    /** Extended-ack attributes follow the error message. C: `NLM_F_ACK_TLVS`. Since Linux 4.12. Schema: netlink.yaml:156 */
     'ack-tlvs': 512,
   } as const);
 
@@ -281,32 +315,32 @@ export function nlmAckFlagsValue(name: string): NlmAckFlags | undefined {
  *
  * Values by name.
  *
- * Schema: netlink.yaml:121
+ * Schema: netlink.yaml:160
  */
 export const NetlinkSockopt = Object.freeze({
-    /** Join a multicast group. C: `NETLINK_ADD_MEMBERSHIP`. Schema: netlink.yaml:127 */
+    /** Join a multicast group. C: `NETLINK_ADD_MEMBERSHIP`. Schema: netlink.yaml:166 */
     'add-membership': 1,
-    /** Leave a multicast group. C: `NETLINK_DROP_MEMBERSHIP`. Schema: netlink.yaml:129 */
+    /** Leave a multicast group. C: `NETLINK_DROP_MEMBERSHIP`. Schema: netlink.yaml:168 */
     'drop-membership': 2,
-    /** C: `NETLINK_PKTINFO`. Schema: netlink.yaml:131 */
+    /** C: `NETLINK_PKTINFO`. Schema: netlink.yaml:170 */
     'pktinfo': 3,
-    /** C: `NETLINK_BROADCAST_ERROR`. Schema: netlink.yaml:132 */
+    /** C: `NETLINK_BROADCAST_ERROR`. Schema: netlink.yaml:171 */
     'broadcast-error': 4,
-    /** C: `NETLINK_NO_ENOBUFS`. Schema: netlink.yaml:133 */
+    /** C: `NETLINK_NO_ENOBUFS`. Schema: netlink.yaml:172 */
     'no-enobufs': 5,
-    /** C: `NETLINK_RX_RING`. Schema: netlink.yaml:134 */
+    /** C: `NETLINK_RX_RING`. Schema: netlink.yaml:173 */
     'rx-ring': 6,
-    /** C: `NETLINK_TX_RING`. Schema: netlink.yaml:135 */
+    /** C: `NETLINK_TX_RING`. Schema: netlink.yaml:174 */
     'tx-ring': 7,
-    /** C: `NETLINK_LISTEN_ALL_NSID`. Schema: netlink.yaml:136 */
+    /** C: `NETLINK_LISTEN_ALL_NSID`. Schema: netlink.yaml:175 */
     'listen-all-nsid': 8,
-    /** C: `NETLINK_LIST_MEMBERSHIPS`. Schema: netlink.yaml:137 */
+    /** C: `NETLINK_LIST_MEMBERSHIPS`. Schema: netlink.yaml:176 */
     'list-memberships': 9,
-    /** Do not copy the request into error messages. C: `NETLINK_CAP_ACK`. Schema: netlink.yaml:138 */
+    /** Do not copy the request into error messages. C: `NETLINK_CAP_ACK`. Schema: netlink.yaml:177 */
     'cap-ack': 10,
-    /** Ask the kernel for extended acknowledgements (messages and offsets of errors). C: `NETLINK_EXT_ACK`. Since Linux 4.12. Schema: netlink.yaml:140 */
+    /** Ask the kernel for extended acknowledgements (messages and offsets of errors). C: `NETLINK_EXT_ACK`. Since Linux 4.12. Schema: netlink.yaml:179 */
     'ext-ack': 11,
-    /** Ask the kernel to check dump requests strictly. C: `NETLINK_GET_STRICT_CHK`. Since Linux 4.20. Schema: netlink.yaml:143 */
+    /** Ask the kernel to check dump requests strictly. C: `NETLINK_GET_STRICT_CHK`. Since Linux 4.20. Schema: netlink.yaml:182 */
     'get-strict-chk': 12,
   } as const);
 
@@ -332,7 +366,7 @@ export function netlinkSockoptValue(name: string): NetlinkSockopt | undefined {
  *
  * C: `struct nlmsghdr`, 16 bytes.
  *
- * Schema: netlink.yaml:147
+ * Schema: netlink.yaml:186
  */
 export interface Nlmsghdr {
   /**
@@ -340,7 +374,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_len` at byte 0.
    *
-   * Schema: netlink.yaml:153
+   * Schema: netlink.yaml:192
    */
   len: number;
   /**
@@ -348,7 +382,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_type` at byte 4.
    *
-   * Schema: netlink.yaml:156
+   * Schema: netlink.yaml:195
    */
   type: number;
   /**
@@ -356,7 +390,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_flags` at byte 6.
    *
-   * Schema: netlink.yaml:159
+   * Schema: netlink.yaml:198
    */
   flags: number;
   /**
@@ -364,7 +398,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_seq` at byte 8.
    *
-   * Schema: netlink.yaml:162
+   * Schema: netlink.yaml:201
    */
   seq: number;
   /**
@@ -372,7 +406,7 @@ export interface Nlmsghdr {
    *
    * C: `nlmsg_pid` at byte 12.
    *
-   * Schema: netlink.yaml:165
+   * Schema: netlink.yaml:204
    */
   pid: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -420,7 +454,7 @@ export function encodeNlmsghdr(value: Nlmsghdr): Uint8Array {
  *
  * C: `struct nlmsgerr`, 20 bytes.
  *
- * Schema: netlink.yaml:169
+ * Schema: netlink.yaml:208
  */
 export interface Nlmsgerr {
   /**
@@ -428,7 +462,7 @@ export interface Nlmsgerr {
    *
    * C: `error` at byte 0.
    *
-   * Schema: netlink.yaml:174
+   * Schema: netlink.yaml:213
    */
   error: number;
   /**
@@ -436,7 +470,7 @@ export interface Nlmsgerr {
    *
    * C: `msg` at byte 4.
    *
-   * Schema: netlink.yaml:177
+   * Schema: netlink.yaml:216
    */
   msg: Nlmsghdr;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -478,7 +512,7 @@ export function encodeNlmsgerr(value: Nlmsgerr): Uint8Array {
  *
  * C: `struct nlattr`, 4 bytes.
  *
- * Schema: netlink.yaml:182
+ * Schema: netlink.yaml:221
  */
 export interface Nlattr {
   /**
@@ -486,7 +520,7 @@ export interface Nlattr {
    *
    * C: `nla_len` at byte 0.
    *
-   * Schema: netlink.yaml:188
+   * Schema: netlink.yaml:227
    */
   len: number;
   /**
@@ -494,7 +528,7 @@ export interface Nlattr {
    *
    * C: `nla_type` at byte 2.
    *
-   * Schema: netlink.yaml:191
+   * Schema: netlink.yaml:230
    */
   type: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -536,7 +570,7 @@ export function encodeNlattr(value: Nlattr): Uint8Array {
  *
  * C: `struct sockaddr_nl`, 12 bytes.
  *
- * Schema: netlink.yaml:195
+ * Schema: netlink.yaml:234
  */
 export interface SockaddrNl {
   /**
@@ -544,7 +578,7 @@ export interface SockaddrNl {
    *
    * C: `nl_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: netlink.yaml:201
+   * Schema: netlink.yaml:240
    */
   family: number;
   /**
@@ -552,7 +586,7 @@ export interface SockaddrNl {
    *
    * C: `nl_pad` at byte 2.
    *
-   * Schema: netlink.yaml:205
+   * Schema: netlink.yaml:244
    */
   pad: number;
   /**
@@ -560,7 +594,7 @@ export interface SockaddrNl {
    *
    * C: `nl_pid` at byte 4.
    *
-   * Schema: netlink.yaml:208
+   * Schema: netlink.yaml:247
    */
   pid: number;
   /**
@@ -568,7 +602,7 @@ export interface SockaddrNl {
    *
    * C: `nl_groups` at byte 8.
    *
-   * Schema: netlink.yaml:211
+   * Schema: netlink.yaml:250
    */
   groups: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -632,7 +666,7 @@ export const NlmsgerrAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: netlink.yaml:216
+ * Schema: netlink.yaml:255
  */
 export interface NlmsgerrAttrs {
   /**
@@ -642,7 +676,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:223
+   * Schema: netlink.yaml:262
    */
   msg?: string;
   /**
@@ -652,7 +686,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:227
+   * Schema: netlink.yaml:266
    */
   offs?: number;
   /**
@@ -662,7 +696,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 4.12.
    *
-   * Schema: netlink.yaml:231
+   * Schema: netlink.yaml:270
    */
   cookie?: Uint8Array;
   /**
@@ -672,7 +706,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 5.10.
    *
-   * Schema: netlink.yaml:235
+   * Schema: netlink.yaml:274
    */
   policy?: NlPolicyTypeAttrs;
   /**
@@ -682,7 +716,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 6.0.
    *
-   * Schema: netlink.yaml:240
+   * Schema: netlink.yaml:279
    */
   missType?: number;
   /**
@@ -692,7 +726,7 @@ export interface NlmsgerrAttrs {
    *
    * Since Linux 6.0.
    *
-   * Schema: netlink.yaml:244
+   * Schema: netlink.yaml:283
    */
   missNest?: number;
   /** Attributes whose type this schema does not know, kept as they came. */
@@ -752,7 +786,7 @@ export const NlPolicyTypeAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: netlink.yaml:249
+ * Schema: netlink.yaml:288
  */
 export interface NlPolicyTypeAttrs {
   /**
@@ -760,7 +794,7 @@ export interface NlPolicyTypeAttrs {
    *
    * C: `NL_POLICY_TYPE_ATTR_TYPE` (1), u32.
    *
-   * Schema: netlink.yaml:256
+   * Schema: netlink.yaml:295
    */
   type?: number;
   /** Attributes whose type this schema does not know, kept as they came. */

@@ -34,6 +34,11 @@ function attrType(a: Attribute, ctx: ModuleContext): string {
 }
 
 function decodeStatement(a: Attribute, ctx: ModuleContext): string {
+  if (a.variants) {
+    // The payload's struct depends on the selector the caller passes (e.g. the protocol).
+    const cases = a.variants.list.map((v) => `case ${v.value}: out.${v.tsName} = ${ctx.use(v.struct, 'decode')}(view, p, n); break;`);
+    return `switch (selector) { ${cases.join(' ')} default: ${decodeStatement({ ...a, variants: undefined }, ctx)} }`;
+  }
   const out = `out.${a.tsName}`;
   if (isInt(a.type)) {
     const size = intSize[a.type];
@@ -107,9 +112,19 @@ export function emitAttributeSet(sf: SourceFile, s: AttributeSet, ctx: ModuleCon
         hasQuestionToken: true,
         docs: [docLines(a, `C: \`${a.cName}\` (${a.value}), ${a.type}${a.struct ? ` \`${ctx.schema.structs.get(a.struct)!.cName}\`` : ''}${a.enum ? `; names: {@link ${ctx.use(a.enum, 'enum')}}` : ''}.`)],
       })),
+      ...valued(s).flatMap((a) =>
+        (a.variants?.list ?? []).map((v) => ({
+          name: v.tsName,
+          type: ctx.use(v.struct, 'struct'),
+          hasQuestionToken: true,
+          docs: [`\`${a.cName}\` (${a.value}) when the selector is \`${v.when}\` (${v.value}): \`${ctx.schema.structs.get(v.struct)!.cName}\` instead of \`${a.tsName}\`.`],
+        })),
+      ),
       { name: 'unknown', type: `${ctx.rt('UnknownAttribute')}[]`, hasQuestionToken: true, docs: ['Attributes whose type this schema does not know, kept as they came.'] },
     ],
   });
+  const selectors = [...new Set(s.attributes.flatMap((a) => (a.variants ? [a.variants.selector] : [])))];
+  const selectorDoc = selectors.length > 0 ? `\n@param selector - A {@link ${ctx.use(selectors[0]!, 'enum')}} value that picks the struct of attributes with variants.` : '';
   const header = ctx.constValue('nla-hdrlen');
   const align = ctx.constValue('nla-alignto');
   const typeMask = ctx.constValue('nla-type-mask');
@@ -118,10 +133,16 @@ export function emitAttributeSet(sf: SourceFile, s: AttributeSet, ctx: ModuleCon
     isExported: true,
     docs: [
       `Walks the attributes in \`length\` bytes at \`offset\` and stores them in \`out\` (a new object by default). Unknown types are kept in \`unknown\`.` +
-        `\n@throws DecodeError when an attribute's length overruns or a payload is too short for its type.`,
+        `\n@throws DecodeError when an attribute's length overruns or a payload is too short for its type.${selectorDoc}`,
     ],
     typeParameters: [{ name: 'T', constraint: 'object', default: s.tsName }],
-    parameters: [{ name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'target', type: 'T', hasQuestionToken: true }],
+    parameters: [
+      { name: 'view', type: 'DataView' },
+      { name: 'offset', type: 'number' },
+      { name: 'length', type: 'number' },
+      { name: 'target', type: 'T', hasQuestionToken: true },
+      ...(selectors.length > 0 ? [{ name: 'selector', type: 'number', hasQuestionToken: true }] : []),
+    ],
     returnType: `T & ${s.tsName}`,
     statements: (w) => {
       w.writeLine(`const out = (target ?? {}) as T & ${s.tsName};`);
@@ -155,6 +176,9 @@ export function emitAttributeSet(sf: SourceFile, s: AttributeSet, ctx: ModuleCon
       for (const a of valued(s)) {
         const v = `value.${a.tsName}`;
         w.writeLine(`if (${v} !== undefined) parts.push([${a.value}, ${encodeExpr(a, v, ctx)}]);`);
+      }
+      for (const a of valued(s)) {
+        for (const v of a.variants?.list ?? []) w.writeLine(`if (value.${v.tsName} !== undefined) parts.push([${a.value}, ${ctx.use(v.struct, 'encode')}(value.${v.tsName})]);`);
       }
       w.writeLine('for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);');
       w.writeLine(`return ${ctx.rt('encodeAttributes', 'attributes')}(parts);`);

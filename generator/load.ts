@@ -68,6 +68,10 @@ const attributeShape: Shape = {
     enum: 'string',
     'nested-attributes': 'string',
     'display-hint': 'string',
+    variants: {
+      map: { selector: 'string', list: { list: { map: { when: 'string', name: 'string', struct: 'string', doc: 'string' }, required: ['when', 'name', 'struct'] } } },
+      required: ['selector', 'list'],
+    },
   },
   required: ['name', 'type'],
 };
@@ -141,8 +145,15 @@ class Resolver {
   private readonly structState = new Map<string, 'busy' | 'done'>();
   private readonly globalPlaces = new Map<string, Place>();
   private readonly cNames = new Map<string, Place>();
+  /** References to enums, structs and sets, with the place of the value naming them; checked once all files are read. */
+  private readonly refs: { kind: 'enum' | 'struct' | 'attribute set'; name: string; place: Place; attribute?: string }[] = [];
 
   constructor(private readonly problems: SchemaProblem[]) {}
+
+  private ref(kind: 'enum' | 'struct' | 'attribute set', c: Checked, key: string, attribute?: string): void {
+    const name = str(c.value as Raw, key);
+    if (name !== undefined) this.refs.push({ kind, name, place: c.fields?.[key]?.place ?? c.place, attribute });
+  }
 
   private problem(place: Place, message: string): void {
     this.problems.push(new SchemaProblem(place, message));
@@ -203,6 +214,8 @@ class Resolver {
       const prefix = str(r, 'name-prefix') ?? '';
       const entries: Operation[] = (ops.fields?.list?.items ?? []).map((c) => {
         const o = c.value as Raw;
+        this.ref('struct', c, 'request');
+        this.ref('struct', c, 'reply');
         return { ...this.item(c, prefix + upperSnake(str(o, 'name')!)), value: num(o, 'value')!, request: str(o, 'request'), reply: str(o, 'reply') };
       });
       const name = str(r, 'enum-name')!;
@@ -280,7 +293,10 @@ class Resolver {
         const er: Raw = typeof e.value === 'string' ? { name: e.value } : (e.value as Raw);
         const explicit = num(er, 'value');
         const value = explicit ?? (type === 'flags' ? 2 ** next : next);
-        next = explicit === undefined ? next + 1 : type === 'flags' ? Math.log2(explicit & -explicit) + 1 : explicit + 1;
+        // After an explicit flag value, go on from the bit above its lowest set bit (a 0 value, "none", has no bits: stay).
+        if (explicit === undefined) next += 1;
+        else if (type !== 'flags') next = explicit + 1;
+        else if (explicit !== 0) next = Math.log2(explicit & -explicit) + 1;
         return { ...this.item({ ...e, value: er }, prefix + upperSnake(str(er, 'name')!)), value };
       });
       if (entries.length === 0) this.problem(c.place, `${type} '${name}' has no entries`);
@@ -290,6 +306,7 @@ class Resolver {
       this.schema.enums.set(name, d);
       return d;
     }
+    for (const mc of c.fields?.members?.items ?? []) this.ref('enum', mc, 'enum');
     this.rawStructs.set(name, { file: f, c });
     // A placeholder; replaced by the resolved struct in the second pass.
     return { kind: 'struct', ...this.item(c, `struct ${snake(name)}`), tsName: pascal(name), members: [], size: 0, align: 1, minSize: 0, needsFamily: false };
@@ -371,6 +388,9 @@ class Resolver {
         bitInfo = { width: bits, shift: pos - unitStart };
         bitPos = pos + bits;
         offset = Math.max(offset, Math.ceil(bitPos / 8));
+        const expected = num(m, 'offset');
+        if (expected !== undefined && expected !== memberOffset)
+          this.problem(at('offset'), `bit field '${mname}' is declared at offset ${expected} but the layout puts its storage unit at ${memberOffset}`);
         size = unitBits / 8;
       } else {
         if (bitPos >= 0) offset = Math.ceil(bitPos / 8);
@@ -438,6 +458,9 @@ class Resolver {
       const sub = str(a, 'sub-type');
       if (sub !== undefined && !isInt(sub)) this.problem(ac.fields!['sub-type']!.place, `sub-type must be an integer type, not '${sub}'`);
       if (type === 'nest' && !str(a, 'nested-attributes')) this.problem(ac.place, `nest attribute '${str(a, 'name')}' needs 'nested-attributes'`);
+      this.ref('enum', ac, 'enum');
+      this.ref('struct', ac, 'struct', str(a, 'name'));
+      this.ref('attribute set', ac, 'nested-attributes');
       const value = num(a, 'value') ?? next;
       next = value + 1;
       const attr: Attribute = {
@@ -450,6 +473,7 @@ class Resolver {
         subType: sub as IntType | undefined,
         enum: str(a, 'enum'),
         nested: str(a, 'nested-attributes'),
+        variants: this.readVariants(ac),
       };
       this.claimCName(attr.cName, attr.place);
       return attr;
@@ -460,27 +484,41 @@ class Resolver {
     return set;
   }
 
-  private checkReferences(): void {
-    const { enums, structs, sets } = this.schema;
-    const ref = (kind: string, name: string | undefined, table: Map<string, unknown>, place: Place) => {
-      if (name !== undefined && !table.has(name)) this.problem(place, `undefined ${kind} '${name}'`);
-    };
-    for (const f of this.schema.files) {
-      for (const d of f.definitions) {
-        if (d.kind !== 'struct') continue;
-        for (const m of d.members) ref('enum', m.enum, enums, m.place);
-      }
-      for (const s of f.attributeSets) {
-        for (const a of s.attributes) {
-          ref('enum', a.enum, enums, a.place);
-          ref('struct', a.struct, structs, a.place);
-          ref('attribute set', a.nested, sets, a.place);
+  /** An attribute's `variants`: the structs its payload holds for other selector values. */
+  private readVariants(ac: Checked): Attribute['variants'] {
+    const v = ac.fields?.variants;
+    if (!v) return undefined;
+    const selector = str(v.value as Raw, 'selector')!;
+    this.ref('enum', v, 'selector');
+    const list = (v.fields?.list?.items ?? []).map((c) => {
+      const x = c.value as Raw;
+      this.ref('struct', c, 'struct', str(x, 'name'));
+      return { when: str(x, 'when')!, value: -1, tsName: camel(str(x, 'name')!), struct: str(x, 'struct')!, place: c.place };
+    });
+    return { selector, list };
+  }
+
+  /** Gives each variant the value of its selector entry. */
+  private resolveVariants(): void {
+    for (const set of this.schema.sets.values()) {
+      for (const a of set.attributes) {
+        for (const v of a.variants?.list ?? []) {
+          const entry = this.schema.enums.get(a.variants!.selector)?.entries.find((e) => e.name === v.when);
+          if (entry) v.value = entry.value;
+          else if (this.schema.enums.has(a.variants!.selector)) this.problem(v.place, `'${v.when}' is no entry of enum '${a.variants!.selector}'`);
         }
       }
-      for (const o of f.operations?.entries ?? []) {
-        ref('struct', o.request, structs, o.place);
-        ref('struct', o.reply, structs, o.place);
-      }
+    }
+  }
+
+  private checkReferences(): void {
+    this.resolveVariants();
+    const { enums, structs, sets } = this.schema;
+    const tables = { enum: enums, struct: structs, 'attribute set': sets } as const;
+    for (const r of this.refs) {
+      if (!tables[r.kind].has(r.name)) this.problem(r.place, `undefined ${r.kind} '${r.name}'`);
+      else if (r.kind === 'struct' && r.attribute !== undefined && structs.get(r.name)!.needsFamily)
+        this.problem(r.place, `attribute '${r.attribute}' carries struct '${r.name}', whose inet-address members need an address family (give the struct an address-family member)`);
     }
   }
 }

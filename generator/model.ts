@@ -92,6 +92,18 @@ export interface Attribute extends Item {
   subType?: IntType;
   enum?: string;
   nested?: string;
+  /** Other structs the payload holds, chosen by a value the caller passes to the decoder. */
+  variants?: { selector: string; list: AttributeVariant[] };
+}
+
+/** A struct an attribute holds when the decoder's selector has the value of enum entry `when`. */
+export interface AttributeVariant {
+  when: string;
+  /** The selector value (the entry's value), resolved after every file is read. */
+  value: number;
+  tsName: string;
+  struct: string;
+  place: Place;
 }
 
 export interface AttributeSet extends Item {

@@ -47,7 +47,8 @@ export function unixLookup(inode: number, cookie?: bigint, q: UnixQuery = {}): U
   return diag.unixLookup(inode, cookie, q);
 }
 
-export { SockDiag, type DumpStatus } from './session.js';
+export { NoDiagSupportError, SockDiag, type DumpStatus } from './session.js';
+export type * from './families.js';
 export { watch, type WatchOptions } from './watch.js';
 export { DestroyUnsupportedError, type DestroyResult } from './destroy.js';
 export * from './filter/index.js';

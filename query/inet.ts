@@ -46,10 +46,6 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
   const fam = AddressFamily[family];
   const lookup = 'src' in q;
   const any = family === 'inet' ? '0.0.0.0' : '::';
-  // udp_diag takes the request's source as the packet's source, i.e. the socket's remote
-  // end ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c), where
-  // the TCP lookup takes it as the local end: swap them so that `src` is local for both.
-  const swap = lookup && (protocol === IpProtocol.udp || protocol === IpProtocol.udplite);
   const req = encodeInetDiagReqV2({
     sdiagFamily: fam,
     // Protocols above 255 (MPTCP) travel in INET_DIAG_REQ_PROTOCOL instead.
@@ -58,10 +54,10 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
     pad: 0,
     idiagStates: states,
     id: {
-      sport: (swap ? q.dport : q.sport) ?? 0,
-      dport: (swap ? q.sport : q.dport) ?? 0,
-      src: lookup ? (swap ? q.dst : q.src) : any,
-      dst: lookup ? (swap ? q.src : q.dst) : any,
+      sport: q.sport ?? 0,
+      dport: q.dport ?? 0,
+      src: lookup ? q.src : any,
+      dst: lookup ? q.dst : any,
       if: lookup ? (q.ifindex ?? 0) : 0,
       cookie: lookup ? (q.cookie ?? NO_COOKIE) : NO_COOKIE,
     },
@@ -76,8 +72,23 @@ export function inetRequest(q: InetQuery | InetLookup, family: 'inet' | 'inet6',
   return out;
 }
 
-/** Decodes one reply message into an {@link InetSocket}. */
-export function decodeInetSocket(m: NetlinkMessage): InetSocket {
+/**
+ * The id to send for a lookup (a request without NLM_F_DUMP). udp_diag's lookup takes
+ * the request's source as the packet's source, i.e. the socket's remote end ("src and
+ * dst are swapped for historical reasons", net/ipv4/udp_diag.c), while the TCP lookup
+ * and the UDP destroy take it as the local end: for UDP the ends are swapped here, so
+ * that `src` is the local end in every InetLookup.
+ */
+export function lookupId(q: InetLookup): InetLookup {
+  const udp = q.protocol === 'udp' || q.protocol === 'udplite';
+  return udp ? { ...q, src: q.dst, sport: q.dport, dst: q.src, dport: q.sport } : q;
+}
+
+/**
+ * Decodes one reply message into an {@link InetSocket}. `protocol` (an IP protocol
+ * number) picks the struct of INET_DIAG_INFO: tcp_info, or mptcp_info / sctp_info.
+ */
+export function decodeInetSocket(m: NetlinkMessage, protocol?: number): InetSocket {
   const { view, offset, length } = m;
   // The fixed header only: the attributes after it are not extra bytes of the struct.
   const msg = decodeInetDiagMsg(view, offset, Math.min(length, INET_DIAG_MSG_SIZE));
@@ -99,7 +110,7 @@ export function decodeInetSocket(m: NetlinkMessage): InetSocket {
     uid: msg.uid,
     inode: msg.inode,
   } satisfies Omit<InetSocket, keyof import('../generated/inet_diag.js').InetDiagAttrs>;
-  return decodeInetDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, sock as InetSocket);
+  return decodeInetDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, sock as InetSocket, protocol);
 }
 
 /** Families to ask for. */

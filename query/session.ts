@@ -5,15 +5,17 @@
  */
 import { NetlinkProtocol, NlmGetFlags } from '../generated/netlink.js';
 import { SockDiagMsgType } from '../generated/sock_diag.js';
+import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
+import { NetlinkSocket, type NetlinkMessage, type ReplyEnd } from '../runtime/netlink-socket.js';
+import type { NetnsSpec } from '../runtime/netns.js';
+import { destroyOne, socketId, type DestroyResult } from './destroy.js';
+import { FAMILIES, type FamilyName, type FamilySockets } from './families.js';
 import type { FilterNode } from './filter/ast.js';
 import { planFilter, type FilterPlan } from './filter/compile.js';
 import { createMatcher } from './filter/evaluate.js';
-import { NetlinkSocket, type NetlinkMessage } from '../runtime/netlink-socket.js';
-import type { NetnsSpec } from '../runtime/netns.js';
-import { destroyOne, socketId, type DestroyResult } from './destroy.js';
-import { decodeInetSocket, families, inetRequest, portsMatch, stateMask } from './inet.js';
-import type { InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
+import { decodeInetSocket, families, inetRequest, lookupId, portsMatch, stateMask } from './inet.js';
+import type { DumpOptions, InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
 import { decodeUnixSocket, unixRequest } from './unix.js';
 
 const BY_FAMILY = SockDiagMsgType['diag-by-family'];
@@ -24,7 +26,7 @@ const DUMP = NlmGetFlags.dump;
  * netlink socket read and drop the rest of the reply. Without that the kernel's dump
  * stays unfinished and the socket's next dump request fails with EBUSY.
  */
-const UNFINISHED: DumpStatus = { interrupted: false };
+const UNFINISHED: ReplyEnd = { interrupted: false };
 
 /** What a finished dump reports besides its sockets. */
 export interface DumpStatus {
@@ -33,6 +35,30 @@ export interface DumpStatus {
   /** Where the filter ran: the part the kernel tested, and what user space tested after it (null: nothing). */
   filter?: { kernel: FilterNode | null; userspace: FilterNode | null };
 }
+
+/** The kernel has no sock_diag module for what was asked (it answered ENOENT to a dump). */
+export class NoDiagSupportError extends Error {
+  override name = 'NoDiagSupportError';
+  constructor(
+    /** What was asked for, such as `RAW` or `PACKET`. */
+    readonly what: string,
+    override readonly cause: NetlinkError,
+  ) {
+    super(`this kernel has no sock_diag support for ${what} sockets (no ${what.toLowerCase()}_diag module loaded or built)`);
+  }
+}
+
+/** One dump to run: its request, how to read its replies, and which sockets to keep. */
+interface DumpSpec<T> {
+  what: string;
+  request: Uint8Array;
+  decode: (m: NetlinkMessage) => T;
+  keep?: (s: T) => boolean;
+  retries?: number;
+}
+
+/** A socket record with the kernel's unique id, to drop repeats of retried dumps. */
+type Cookied = { cookie?: bigint };
 
 /** A NETLINK_SOCK_DIAG socket. Close it with `close()` or `using`. */
 export class SockDiag implements Disposable {
@@ -51,23 +77,18 @@ export class SockDiag implements Disposable {
 
   /** Dumps INET sockets (TCP by default, IPv4 and IPv6). The yielded records are fresh objects. */
   *inet(q: InetQuery = {}): Generator<InetSocket, DumpStatus> {
-    const states = stateMask(q.states);
+    let filter = this.planFilter(q, true);
     let interrupted = false;
-    let filter = this.planFilter(q);
     for (const family of families(q)) {
       if (filter.plan?.empty) break;
-      const run = () => {
-        const request = inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, states);
-        return this.socket.request(BY_FAMILY, DUMP, request);
-      };
-      let end: DumpStatus;
+      let end: ReplyEnd;
       try {
-        end = yield* this.dump(run, decodeInetSocket, (s) => portsMatch(q, s) && filter.keep(s), q.retries ?? 0);
+        end = yield* this.run(this.inetSpec(q, family, filter));
       } catch (e) {
-        // Mark conditions need CAP_NET_ADMIN: the kernel refuses the program before sending anything.
-        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.usesMark)) throw e;
+        // Mark conditions need CAP_NET_ADMIN: the kernel refuses the program before it sends anything.
+        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.plan?.needsNetAdmin)) throw e;
         filter = this.planFilter(q, false);
-        end = yield* this.dump(run, decodeInetSocket, (s) => portsMatch(q, s) && filter.keep(s), q.retries ?? 0);
+        end = yield* this.run(this.inetSpec(q, family, filter));
       }
       interrupted ||= end.interrupted;
     }
@@ -76,34 +97,31 @@ export class SockDiag implements Disposable {
 
   /** Like {@link SockDiag.inet}, without holding the event loop for more than one receive buffer at a time. */
   async *inetAsync(q: InetQuery = {}): AsyncGenerator<InetSocket, DumpStatus> {
-    const states = stateMask(q.states);
+    let filter = this.planFilter(q, true);
     let interrupted = false;
-    const filter = this.planFilter(q);
     for (const family of families(q)) {
       if (filter.plan?.empty) break;
-      const replies = this.socket.requestAsync(BY_FAMILY, DUMP, inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, states));
-      let r = await replies.next();
-      for (; !r.done; r = await replies.next()) {
-        if (r.value.type !== BY_FAMILY) continue;
-        const s = decodeInetSocket(r.value);
-        if (portsMatch(q, s) && filter.keep(s)) yield s;
+      let end: ReplyEnd;
+      try {
+        end = yield* this.runAsync(this.inetSpec(q, family, filter));
+      } catch (e) {
+        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.plan?.needsNetAdmin)) throw e;
+        filter = this.planFilter(q, false);
+        end = yield* this.runAsync(this.inetSpec(q, family, filter));
       }
-      interrupted ||= r.value.interrupted;
+      interrupted ||= end.interrupted;
     }
     return (this.status = { interrupted, filter: filter.plan && { kernel: filter.plan.kernel, userspace: filter.plan.userspace } });
   }
 
-  /** Splits `q.filter` between the kernel and user space. */
-  private planFilter(q: InetQuery, mark = true): { plan?: FilterPlan; keep: (s: InetSocket) => boolean; usesMark: boolean } {
-    if (!q.filter) return { keep: () => true, usesMark: false };
-    const plan = planFilter(q.filter, { mark });
-    const match = plan.userspace ? createMatcher(plan.userspace) : undefined;
-    return { plan, keep: match ?? (() => true), usesMark: plan.needsNetAdmin };
-  }
-
-  /** Looks up one INET socket by its 4-tuple; undefined when no such socket exists. */
+  /**
+   * Looks up one INET socket by its 4-tuple (`src` is the local end); undefined when
+   * the kernel has none. For TCP the kernel answers with the socket that would receive
+   * the 4-tuple's packets, which may be a listener rather than a connection.
+   */
   inetLookup(q: InetLookup): InetSocket | undefined {
-    return this.lookup(() => this.socket.request(BY_FAMILY, 0, inetRequest(q, q.family, stateMask(undefined))), decodeInetSocket);
+    const protocol = IpProtocol[q.protocol ?? 'tcp'];
+    return this.lookup(inetRequest(lookupId(q), q.family, stateMask(undefined)), (m) => decodeInetSocket(m, protocol));
   }
 
   /**
@@ -119,12 +137,13 @@ export class SockDiag implements Disposable {
     }
     using killer = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: this.netns });
     const dump = this.inet(q);
-    let r = dump.next();
-    for (; !r.done; r = dump.next()) {
-      const error = destroyOne(killer, socketId(r.value, q.protocol));
-      yield { socket: r.value, error };
+    try {
+      let r = dump.next();
+      for (; !r.done; r = dump.next()) yield { socket: r.value, error: destroyOne(killer, socketId(r.value, q.protocol)) };
+      return r.value;
+    } finally {
+      dump.return(this.status);
     }
-    return r.value;
   }
 
   /** Destroys one socket by its 4-tuple (and cookie); the NetlinkError is ENOENT when there is none. */
@@ -134,34 +153,35 @@ export class SockDiag implements Disposable {
 
   /** Dumps UNIX sockets. */
   *unix(q: UnixQuery = {}): Generator<UnixSocket, DumpStatus> {
-    const dump = () => this.socket.request(BY_FAMILY, DUMP, unixRequest(q));
-    const end = yield* this.dump(dump, decodeUnixSocket, (s) => q.type === undefined || s.type === q.type, q.retries ?? 0);
-    return (this.status = end);
+    return (this.status = yield* this.run(this.unixSpec(q)));
   }
 
   /** Like {@link SockDiag.unix}, without holding the event loop for more than one receive buffer at a time. */
   async *unixAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocket, DumpStatus> {
-    const replies = this.socket.requestAsync(BY_FAMILY, DUMP, unixRequest(q));
-    try {
-      let r = await replies.next();
-      for (; !r.done; r = await replies.next()) {
-        if (r.value.type !== BY_FAMILY) continue;
-        const s = decodeUnixSocket(r.value);
-        if (q.type === undefined || s.type === q.type) yield s;
-      }
-      return (this.status = { interrupted: r.value.interrupted });
-    } finally {
-      await replies.return(UNFINISHED);
-    }
+    return (this.status = yield* this.runAsync(this.unixSpec(q)));
   }
 
   /** Looks up one UNIX socket by inode (and cookie); undefined when no such socket exists. */
   unixLookup(inode: number, cookie?: bigint, q: UnixQuery = {}): UnixSocket | undefined {
-    return this.lookup(() => this.socket.request(BY_FAMILY, 0, unixRequest(q, inode, cookie)), decodeUnixSocket);
+    return this.lookup(unixRequest(q, inode, cookie), decodeUnixSocket);
   }
 
-  /** Sends a raw request (any family) and yields its reply messages; for families this API does not cover yet. */
-  raw(type: number, flags: number, payload: Uint8Array): Generator<NetlinkMessage, DumpStatus> {
+  /**
+   * Dumps the sockets of another family: `netlink`, `packet`, `xdp`, `vsock`, `smc`
+   * or `tipc`, with every attribute the family reports.
+   * @throws NoDiagSupportError when this kernel has no diag module for the family.
+   */
+  *sockets<F extends FamilyName>(family: F, q: DumpOptions = {}): Generator<FamilySockets[F], DumpStatus> {
+    return (this.status = yield* this.run(this.familySpec(family, q)));
+  }
+
+  /** Like {@link SockDiag.sockets}, without holding the event loop for more than one receive buffer at a time. */
+  async *socketsAsync<F extends FamilyName>(family: F, q: DumpOptions = {}): AsyncGenerator<FamilySockets[F], DumpStatus> {
+    return (this.status = yield* this.runAsync(this.familySpec(family, q)));
+  }
+
+  /** Sends a raw request (any family) and yields its reply messages, valid until the next step. */
+  raw(type: number, flags: number, payload: Uint8Array): Generator<NetlinkMessage, ReplyEnd> {
     return this.socket.request(type, flags, payload);
   }
 
@@ -173,28 +193,50 @@ export class SockDiag implements Disposable {
     this.close();
   }
 
+  private inetSpec(q: InetQuery, family: 'inet' | 'inet6', filter: { plan?: FilterPlan; keep: (s: InetSocket) => boolean }): DumpSpec<InetSocket> {
+    const protocol = IpProtocol[q.protocol ?? 'tcp'];
+    return {
+      what: (q.protocol ?? 'tcp').toUpperCase(),
+      request: inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, stateMask(q.states)),
+      decode: (m) => decodeInetSocket(m, protocol),
+      keep: (s) => portsMatch(q, s) && filter.keep(s),
+      retries: q.retries,
+    };
+  }
+
+  private unixSpec(q: UnixQuery): DumpSpec<UnixSocket> {
+    return { what: 'UNIX', request: unixRequest(q), decode: decodeUnixSocket, keep: q.type && ((s) => s.type === q.type), retries: q.retries };
+  }
+
+  private familySpec<F extends FamilyName>(family: F, q: DumpOptions): DumpSpec<FamilySockets[F]> {
+    const spec = FAMILIES[family];
+    return { what: family.toUpperCase(), request: spec.request(), decode: (m) => spec.decode(m) as FamilySockets[F], retries: q.retries };
+  }
+
+  /** Splits `q.filter` between the kernel and user space. */
+  private planFilter(q: InetQuery, mark: boolean): { plan?: FilterPlan; keep: (s: InetSocket) => boolean } {
+    if (!q.filter) return { keep: () => true };
+    const plan = planFilter(q.filter, { mark });
+    return { plan, keep: plan.userspace ? createMatcher(plan.userspace) : () => true };
+  }
+
   /**
    * Runs a dump and decodes its sockets. When the kernel flags the dump as
    * interrupted and `retries` allows, runs it again and yields only the sockets
    * (by cookie) not yielded before, so no socket appears twice.
    */
-  private *dump<T extends { cookie: bigint }>(
-    request: () => Generator<NetlinkMessage, DumpStatus>,
-    decode: (m: NetlinkMessage) => T,
-    keep: (s: T) => boolean,
-    retries: number,
-  ): Generator<T, DumpStatus> {
+  private *run<T>(d: DumpSpec<T>): Generator<T, ReplyEnd> {
+    const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
-      const replies = request();
+      const replies = this.socket.request(BY_FAMILY, DUMP, d.request);
       try {
-        let r = replies.next();
+        let r = first(d.what, () => replies.next());
         for (; !r.done; r = replies.next()) {
           // Dispatch on the message type before looking at the payload.
           if (r.value.type !== BY_FAMILY) continue;
-          const s = decode(r.value);
-          if (!keep(s) || seen?.has(s.cookie)) continue;
-          seen?.add(s.cookie);
+          const s = d.decode(r.value);
+          if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
           yield s;
         }
         if (!r.value.interrupted || attempt >= retries) return r.value;
@@ -204,9 +246,30 @@ export class SockDiag implements Disposable {
     }
   }
 
-  private lookup<T>(send: () => Generator<NetlinkMessage, DumpStatus>, decode: (m: NetlinkMessage) => T): T | undefined {
+  /** {@link SockDiag.run} on the event loop. */
+  private async *runAsync<T>(d: DumpSpec<T>): AsyncGenerator<T, ReplyEnd> {
+    const retries = d.retries ?? 0;
+    const seen = retries > 0 ? new Set<bigint>() : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const replies = this.socket.requestAsync(BY_FAMILY, DUMP, d.request);
+      try {
+        let r = await firstAsync(d.what, () => replies.next());
+        for (; !r.done; r = await replies.next()) {
+          if (r.value.type !== BY_FAMILY) continue;
+          const s = d.decode(r.value);
+          if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
+          yield s;
+        }
+        if (!r.value.interrupted || attempt >= retries) return r.value;
+      } finally {
+        await replies.return(UNFINISHED);
+      }
+    }
+  }
+
+  private lookup<T>(request: Uint8Array, decode: (m: NetlinkMessage) => T): T | undefined {
     try {
-      for (const m of send()) if (m.type === BY_FAMILY) return decode(m);
+      for (const m of this.socket.request(BY_FAMILY, 0, request)) if (m.type === BY_FAMILY) return decode(m);
       return undefined;
     } catch (e) {
       // ENOENT: no socket has that address or inode. ESTALE: one has, but not the cookie
@@ -217,3 +280,28 @@ export class SockDiag implements Disposable {
   }
 }
 
+/** True the first time a socket's cookie is seen (always true without a set, or for records without a cookie). */
+function fresh(seen: Set<bigint> | undefined, s: unknown): boolean {
+  const cookie = (s as Cookied).cookie;
+  if (!seen || cookie === undefined) return true;
+  if (seen.has(cookie)) return false;
+  seen.add(cookie);
+  return true;
+}
+
+/** The first reply step; ENOENT there means the kernel has no handler for the request. */
+function first<R>(what: string, step: () => R): R {
+  try {
+    return step();
+  } catch (e) {
+    throw e instanceof NetlinkError && e.code === 'ENOENT' ? new NoDiagSupportError(what, e) : e;
+  }
+}
+
+async function firstAsync<R>(what: string, step: () => Promise<R>): Promise<R> {
+  try {
+    return await step();
+  } catch (e) {
+    throw e instanceof NetlinkError && e.code === 'ENOENT' ? new NoDiagSupportError(what, e) : e;
+  }
+}
