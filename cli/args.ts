@@ -8,7 +8,7 @@ import type { TcpStateName } from '../generated/inet_diag.js';
 import { ALL_STATES, STATE_WORDS } from './states.js';
 
 /** A socket table the command can list. */
-export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'unix';
+export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'unix' | 'packet' | 'netlink';
 
 /** What the user asked for. */
 export interface CliOptions {
@@ -68,6 +68,8 @@ export const FLAGS = {
   raw: { type: 'boolean', short: 'w' },
   unix: { type: 'boolean', short: 'x' },
   mptcp: { type: 'boolean', short: 'M' },
+  packet: { type: 'boolean', short: '0' },
+  netlink: { type: 'boolean' },
   family: { type: 'string', short: 'f', multiple: true },
   query: { type: 'string', short: 'A', multiple: true },
   net: { type: 'string', short: 'N' },
@@ -80,7 +82,7 @@ export const FLAGS = {
 } as const;
 
 const QUERY_TABLES: Record<string, Table[]> = {
-  all: ['tcp', 'udp', 'raw', 'mptcp', 'unix'],
+  all: ['tcp', 'udp', 'raw', 'mptcp', 'unix', 'packet', 'netlink'],
   inet: ['tcp', 'udp', 'raw', 'mptcp'],
   tcp: ['tcp'],
   udp: ['udp'],
@@ -90,6 +92,10 @@ const QUERY_TABLES: Record<string, Table[]> = {
   unix_stream: ['unix'],
   unix_dgram: ['unix'],
   unix_seqpacket: ['unix'],
+  packet: ['packet'],
+  packet_raw: ['packet'],
+  packet_dgram: ['packet'],
+  netlink: ['netlink'],
 };
 const FAMILY_WORDS = { inet: 'inet', inet6: 'inet6', unix: 'unix', local: 'unix' } as const;
 
@@ -103,7 +109,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   const v = parsed.values;
   const tables = new Set<Table>();
-  const flagTables: [boolean | undefined, Table][] = [[v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp']];
+  const flagTables: [boolean | undefined, Table][] = [
+    [v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp'], [v.packet, 'packet'], [v.netlink, 'netlink'],
+  ];
   for (const [on, t] of flagTables) if (on) tables.add(t);
   for (const q of (v.query ?? []).flatMap((x) => x.split(','))) {
     const ts = QUERY_TABLES[q];
@@ -119,11 +127,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     families.add(fam);
   }
   if (v.json && v.ndjson) throw new UsageError('--json and --ndjson cannot be used together');
+  // A name is a file in /run/netns (a path has a slash): '', '.' and '..' name none.
+  if (v.net !== undefined && (v.net === '' || v.net === '.' || v.net === '..')) throw new UsageError(`not a network namespace name: '${v.net}' for -N`);
   const { states, filter } = splitPositionals(parsed.positionals);
   if (v.kill && filter.length === 0 && !states && !v.all) {
     throw new UsageError('-K destroys every socket listed: give a filter or state, or -a/--all to mean every socket');
   }
-  if (v.kill && tables.has('unix')) throw new UsageError('-K works on TCP and UDP sockets, not UNIX ones');
+  for (const t of ['unix', 'packet', 'netlink'] as const) if (v.kill && tables.has(t)) throw new UsageError(`-K works on TCP and UDP sockets, not ${t} ones`);
   return {
     tables,
     families,

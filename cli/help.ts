@@ -3,16 +3,19 @@ export const HELP = `Usage: sockdiag [OPTIONS] [state NAME | exclude NAME]... [F
 
 List the kernel's sockets through NETLINK_SOCK_DIAG, the way ss does.
 
-Which sockets (default: connected TCP, UDP, RAW and UNIX sockets):
+Which sockets (default: connected sockets of every table):
   -t, --tcp            TCP sockets                     sockdiag -t
   -u, --udp            UDP sockets                     sockdiag -u
   -w, --raw            RAW sockets                     sockdiag -w
   -x, --unix           UNIX domain sockets             sockdiag -x
   -M, --mptcp          MPTCP sockets                   sockdiag -M
+  -0, --packet         PACKET sockets                  sockdiag -0
+      --netlink        NETLINK sockets                 sockdiag --netlink
   -4, --ipv4           only IPv4 sockets               sockdiag -t4
   -6, --ipv6           only IPv6 sockets               sockdiag -t6
   -f, --family FAMILY  inet, inet6 or unix             sockdiag -f inet6
-  -A, --query TABLES   all, inet, tcp, udp, raw, mptcp, unix (comma-separated)
+  -A, --query TABLES   all, inet, tcp, udp, raw, mptcp, unix, packet, netlink
+                       (comma-separated)
                                                        sockdiag -A tcp,unix
   -l, --listening      only listening sockets          sockdiag -tl
   -a, --all            sockets in every state          sockdiag -ta

@@ -4,7 +4,7 @@
  * become decimal strings; byte strings (Uint8Array) become lowercase hex.
  * The shape is described by cli/output.schema.json.
  */
-import type { InetSocket, UnixSocket } from '../query/types.js';
+import type { AnySocket } from './rows.js';
 import type { Output } from './output.js';
 import type { SocketUser } from './processes.js';
 
@@ -18,7 +18,7 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 /** The JSON text of one socket. */
-export function socketJson(netid: string, s: InetSocket | UnixSocket, users?: SocketUser[]): string {
+export function socketJson(netid: string, s: AnySocket, users?: SocketUser[]): string {
   return JSON.stringify(users ? { netid, ...s, users } : { netid, ...s }, replacer);
 }
 

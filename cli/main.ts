@@ -9,7 +9,7 @@ import { IpProtocol } from '../generated/socket.js';
 import { DestroyUnsupportedError } from '../query/destroy.js';
 import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
 import { watch } from '../query/watch.js';
-import { SockDiag } from '../query/session.js';
+import { NoDiagSupportError, SockDiag } from '../query/session.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
 import type { NetnsSpec } from '../runtime/netns.js';
@@ -20,14 +20,14 @@ import { ClosedOutput, Output } from './output.js';
 import { cgroupPaths } from './cgroups.js';
 import { DEFAULT_TABLES, planDumps, type Dump } from './plan.js';
 import { socketUsers } from './processes.js';
-import { inetRow, netid, unixRow, type RowContext } from './rows.js';
+import { inetRow, inodeOf, netid, netlinkRow, packetRow, stateOf, unixRow, type AnySocket, type RowContext } from './rows.js';
 import { Services } from './services.js';
 import { Summary } from './summary.js';
 import { TextTable } from './text.js';
 
 /** Where the rows go. */
 interface Sink {
-  add(table: Dump['table'], s: InetSocket | UnixSocket): void;
+  add(table: Dump['table'], s: AnySocket): void;
   end(): void;
 }
 
@@ -88,11 +88,11 @@ export async function run(argv: readonly string[], out = new Output(), err = (li
       try {
         dump(diag, d, sink, filter, o.kill, err);
       } catch (e) {
-        if (!(e instanceof NetlinkError) || !(e.code === 'ENOENT' || e.code === 'EINVAL' || e.code === 'EOPNOTSUPP')) throw e;
-        // The kernel has no diag module for this table.
+        if (!(e instanceof NoDiagSupportError)) throw e;
+        // The kernel has no diag module for this table: an error when asked for, a note otherwise.
         const defaulted = o.tables.size === 0 && DEFAULT_TABLES.includes(d.table);
         if (!defaulted) status = 1;
-        err(`this kernel has no sock_diag support for ${d.table.toUpperCase()} sockets (${e.code})${defaulted ? '; not listed' : ''}`);
+        err(`${defaulted ? 'note: ' : ''}${e.message}${defaulted ? '; not listed' : ''}`);
       }
     }
     sink.end();
@@ -111,10 +111,16 @@ export async function run(argv: readonly string[], out = new Output(), err = (li
 }
 
 function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, kill: boolean, err: (line: string) => void): void {
+  // The filter language tests INET addresses and ports: no other socket matches one.
   if (d.table === 'unix') {
-    // The filter language tests INET addresses and ports: no UNIX socket matches one.
     if (filter || kill) return;
     for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
+    return;
+  }
+  if (d.table === 'packet' || d.table === 'netlink') {
+    // These sockets have no state; ss lists them with the closed ones.
+    if (filter || kill || !d.states.includes('close')) return;
+    for (const s of diag.sockets(d.table)) sink.add(d.table, s);
     return;
   }
   for (const family of d.families) {
@@ -176,22 +182,27 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, sizingRows?: number
   if (o.summary) {
     const summary = new Summary();
     return {
-      add: (table, s) => summary.add(netid(table, s), s.state),
+      add: (table, s) => summary.add(netid(table, s), stateOf(s)),
       end: () => (o.output === 'text' ? summary.print(out) : out.write(JSON.stringify(summary.toJSON()) + '\n')),
     };
   }
   if (o.output !== 'text') {
     const json = new JsonWriter(out, o.output === 'ndjson');
-    return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(s.inode))), end: () => json.end() };
+    return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(inodeOf(s)))), end: () => json.end() };
   }
   const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(), cgroupPath: cgroupPaths() };
-  const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : 1), 0);
+  const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : d.table === 'packet' ? 2 : 1), 0);
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
   const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header }, sizingRows);
   // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
   const unixRows: UnixSocket[] = [];
   return {
-    add: (table, s) => (s.family === 'unix' ? unixRows.push(s) : text.add(inetRow(table, s, ctx))),
+    add: (table, s) => {
+      if (s.family === 'unix') unixRows.push(s);
+      else if (s.family === 'netlink') text.add(netlinkRow(s, ctx));
+      else if (s.family === 'packet') text.add(packetRow(s, ctx));
+      else text.add(inetRow(table, s, ctx));
+    },
     end: () => {
       ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
       for (const s of unixRows) text.add(unixRow(s, ctx));

@@ -4,7 +4,7 @@
  */
 import type { InetDiagExtName, TcpStateName } from '../generated/inet_diag.js';
 import type { CliOptions, Table } from './args.js';
-import { ALL_STATES, CONNECTED_STATES } from './states.js';
+import { ALL_STATES, DEFAULT_STATES } from './states.js';
 
 /** One dump to run. */
 export interface Dump {
@@ -17,37 +17,47 @@ export interface Dump {
 
 const INET_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'mptcp'];
 /** The tables ss lists when no table flag is given. */
-export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix'];
+export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix', 'packet', 'netlink'];
+/** Tables that are not INET, and have no address family to select with -4/-6. */
+const OTHER_TABLES: readonly Table[] = ['unix', 'packet', 'netlink'];
 
 /** The dumps a command line asks for, in output order. */
 export function planDumps(o: CliOptions): Dump[] {
   const explicit = o.tables.size > 0;
   let tables = explicit ? [...o.tables] : [...DEFAULT_TABLES];
   if (o.families.size > 0) {
-    tables = tables.filter((t) => (t === 'unix' ? o.families.has('unix') : o.families.has('inet') || o.families.has('inet6')));
+    tables = tables.filter((t) => (OTHER_TABLES.includes(t) ? t === 'unix' && o.families.has('unix') : o.families.has('inet') || o.families.has('inet6')));
     if (!explicit && o.families.has('unix') && !tables.includes('unix')) tables.push('unix');
   }
   const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f) || !(o.families.has('inet') || o.families.has('inet6')));
-  const order = [...INET_TABLES, 'unix'] as const;
+  const order = [...INET_TABLES, ...OTHER_TABLES];
   return order
     .filter((t) => tables.includes(t))
-    .map((table) => ({ table, families: table === 'unix' ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
+    .map((table) => ({ table, families: OTHER_TABLES.includes(table) ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
 }
 
+/**
+ * The states to list, as ss chooses them: asked-for states; all (-a); listening and
+ * unconnected (-l); connected sockets of every table when no table was named; and
+ * each named table's own default (ss's default_dbs) otherwise.
+ */
 function statesFor(table: Table, o: CliOptions): TcpStateName[] {
   let states: TcpStateName[];
   if (o.states) states = o.states;
   else if (o.all) states = [...ALL_STATES];
   else if (o.listening) states = ['listen', 'close'];
+  else if (o.tables.size === 0) states = [...DEFAULT_STATES];
   else if (table === 'udp' || table === 'raw') states = ['established'];
-  else states = [...CONNECTED_STATES];
+  // Packet and netlink sockets have no connection state; ss counts them as closed.
+  else if (table === 'packet' || table === 'netlink') states = ['close'];
+  else states = [...DEFAULT_STATES];
   // Request sockets (SYN received, not yet accepted) are reported as syn-recv.
-  if (states.includes('syn-recv') && table !== 'unix') states = [...states, 'new-syn-recv'];
+  if (states.includes('syn-recv') && !OTHER_TABLES.includes(table)) states = [...states, 'new-syn-recv'];
   return states;
 }
 
 function extFor(table: Table, o: CliOptions): InetDiagExtName[] {
-  if (table === 'unix') return [];
+  if (OTHER_TABLES.includes(table)) return [];
   const ext: InetDiagExtName[] = [];
   if (o.info) ext.push('info', 'cong', 'vegasinfo');
   if (o.memory) ext.push('skmeminfo');

@@ -2,6 +2,10 @@
  * Turns sockets into table rows: ss's netid and state labels, address text, and the
  * detail fragments the flags ask for.
  */
+import { netlinkProtocolName } from '../generated/netlink.js';
+import { SkMeminfo } from '../generated/sock_diag.js';
+import { socketTypeName } from '../generated/socket.js';
+import type { NetlinkSocketInfo, PacketSocketInfo } from '../query/families.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
 import { extendedInet, extendedUnix, infoText, skmemText, timerText } from './details.js';
@@ -23,11 +27,32 @@ export interface RowContext {
   unixNames?: Map<number, string>;
 }
 
+/** Any socket the command lists. */
+export type AnySocket = InetSocket | UnixSocket | NetlinkSocketInfo | PacketSocketInfo;
+
 const UNIX_NETID: Record<string, string> = { stream: 'u_str', dgram: 'u_dgr', seqpacket: 'u_seq' };
+const PACKET_NETID: Record<string, string> = { raw: 'p_raw', dgram: 'p_dgr' };
+/** ss's short names of netlink protocols. */
+const NETLINK_LABEL: Record<string, string> = {
+  route: 'rtnl', firewall: 'fw', 'sock-diag': 'tcpdiag', 'fib-lookup': 'fiblookup', netfilter: 'nft', 'ip6-fw': 'ip6fw', 'kobject-uevent': 'kobj_uevent', generic: 'genl',
+};
 
 /** The Netid column of a socket. */
-export function netid(table: Table, s: InetSocket | UnixSocket): string {
-  return s.family === 'unix' ? (UNIX_NETID[s.type] ?? s.type) : table;
+export function netid(table: Table, s: AnySocket): string {
+  if (s.family === 'unix') return UNIX_NETID[s.type] ?? s.type;
+  if (s.family === 'packet') return PACKET_NETID[socketTypeName(s.pdiagType) ?? ''] ?? 'p_???';
+  if (s.family === 'netlink') return 'nl';
+  return table;
+}
+
+/** The inode of a socket (each family names the field its own way). */
+export function inodeOf(s: AnySocket): number {
+  return s.family === 'packet' ? s.pdiagIno : s.family === 'netlink' ? s.ndiagIno : s.inode;
+}
+
+/** The State column of a socket: ss labels; packet and netlink sockets count as unconnected. */
+export function stateOf(s: AnySocket): string {
+  return s.family === 'packet' || s.family === 'netlink' ? 'close' : s.state;
 }
 
 function port(p: number, table: Table, ctx: RowContext): string {
@@ -80,5 +105,45 @@ export function unixRow(s: UnixSocket, ctx: RowContext): TextRow {
     sep: ' ',
     tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : '']),
     more: o.memory && s.meminfo ? [skmemText(s.meminfo)] : [],
+  };
+}
+
+/** A netlink socket: `rtnl:kernel`, `genl:1234` (protocol and port id), as ss shows it. */
+export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
+  const proto = netlinkProtocolName(s.ndiagProtocol);
+  const o = ctx.options;
+  return {
+    netid: 'nl',
+    state: STATE_LABEL.close!,
+    recvQ: String(s.meminfo?.[SkMeminfo['rmem-alloc']] ?? 0),
+    sendQ: String(s.meminfo?.[SkMeminfo['wmem-alloc']] ?? 0),
+    localAddr: proto ? (NETLINK_LABEL[proto] ?? proto) : String(s.ndiagProtocol),
+    localPort: s.ndiagPortid === 0 ? 'kernel' : String(s.ndiagPortid),
+    peerAddr: '*',
+    peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
+    sep: ':',
+    peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
+    tail: tail([o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : '']),
+    more: [],
+  };
+}
+
+/** A packet socket: `0x0800:eth0` (protocol and interface), as ss shows it. */
+export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
+  const o = ctx.options;
+  const index = s.info?.index ?? 0;
+  return {
+    netid: PACKET_NETID[socketTypeName(s.pdiagType) ?? ''] ?? 'p_???',
+    state: STATE_LABEL.close!,
+    recvQ: String(s.meminfo?.[SkMeminfo['rmem-alloc']] ?? 0),
+    sendQ: String(s.meminfo?.[SkMeminfo['wmem-alloc']] ?? 0),
+    localAddr: s.pdiagNum === 0 ? '*' : `0x${s.pdiagNum.toString(16).padStart(4, '0')}`,
+    localPort: index ? ctx.ifname(index) : '*',
+    peerAddr: '*',
+    peerPort: '',
+    sep: ':',
+    peerSep: '',
+    tail: tail([o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : '']),
+    more: [],
   };
 }

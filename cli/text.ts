@@ -16,6 +16,8 @@ export interface TextRow {
   peerPort: string;
   /** Between address and port: ':' for INET, ' ' for UNIX (name, then inode). */
   sep: string;
+  /** The same for the peer, when it differs (netlink and packet peers are a bare `*`). */
+  peerSep?: string;
   /** Process, extended details and timers, printed after the addresses. */
   tail: string;
   /** Lines printed under the row, indented with a tab (-i, -m). */
@@ -85,7 +87,7 @@ export class TextTable {
       const peer = `${r.peerAddr}:${r.peerPort}`;
       line += local.padStart(w.localAddr + 1 + w.localPort) + ' ' + peer.padStart(w.peerAddr + 1 + w.peerPort) + ' ' + r.tail;
     } else {
-      line += `${r.localAddr.padStart(w.localAddr)}${r.sep}${r.localPort.padEnd(w.localPort)} ${r.peerAddr.padStart(w.peerAddr)}${r.sep}${r.peerPort.padEnd(w.peerPort)} ${r.tail}`;
+      line += `${r.localAddr.padStart(w.localAddr)}${r.sep}${r.localPort.padEnd(w.localPort)} ${r.peerAddr.padStart(w.peerAddr)}${r.peerSep ?? r.sep}${r.peerPort.padEnd(w.peerPort)} ${r.tail}`;
     }
     this.out.write(line.trimEnd() + '\n');
     for (const m of r.more) this.out.write(`\t ${m}\n`);
