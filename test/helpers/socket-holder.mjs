@@ -17,6 +17,10 @@ import { createInterface } from 'node:readline';
 
 /** @type {Map<string, net.Socket | net.Server | dgram.Socket>} */
 const sockets = new Map();
+/** The last error each socket reported (for instance ECONNRESET after a destroy), by name. */
+const errors = new Map();
+/** Records a socket's errors under its name instead of crashing on them. */
+const watchErrors = (sock, s) => s.on('error', (e) => errors.set(sock, e.code ?? String(e)));
 /** Accepted connections not yet claimed by a `connect` request, by listener name and the client's port. */
 const accepted = new Map();
 /** Waiters for an accepted connection, by `listener:port`. */
@@ -130,6 +134,8 @@ const ops = {
     const s = name();
     sockets.set(c, client);
     sockets.set(s, conn);
+    watchErrors(c, client);
+    watchErrors(s, conn);
     return { client: describeNet(c, client), server: describeNet(s, conn) };
   },
 
@@ -177,8 +183,9 @@ const ops = {
     });
     // A destroyed (aborted) socket reports an error on its next receive: keep running.
     s.on('error', () => {});
-    if (connect) await new Promise((resolve) => s.connect(connect.port, connect.host, resolve));
     const sock = name();
+    watchErrors(sock, s);
+    if (connect) await new Promise((resolve) => s.connect(connect.port, connect.host, resolve));
     sockets.set(sock, s);
     const fd = dgramFd(s, before);
     const local = s.address();
@@ -196,6 +203,18 @@ const ops = {
     if (s instanceof net.Socket) s.destroy();
     else s.close();
     sockets.delete(sock);
+    return {};
+  },
+
+  /** The last error of a socket (undefined while it has none): `{ sock }`. */
+  async error({ sock }) {
+    return { error: errors.get(sock) ?? null };
+  },
+
+  /** Sends a datagram from a UDP socket to its connected peer, or to `{ host, port }`. */
+  async send({ sock, host, port }) {
+    const s = get(sock);
+    await new Promise((resolve) => (host ? s.send('x', port, host, resolve) : s.send('x', resolve)));
     return {};
   },
 
