@@ -59,8 +59,9 @@ function decodeStatement(a: Attribute, ctx: ModuleContext): string {
         return `${out} = ${ctx.use(a.struct, 'decode')}(view, p, n);`;
       }
       if (a.subType) {
-        if (is64(a.subType)) return `${out} = ${ctx.rt('readBigArray')}(view, p, n);`;
-        return `${out} = ${ctx.rt('readArray')}(view, p, n, ${intSize[a.subType]});`;
+        const signed = a.subType.startsWith('s') ? ', true' : '';
+        if (is64(a.subType)) return `${out} = ${ctx.rt('readBigArray')}(view, p, n${signed});`;
+        return `${out} = ${ctx.rt('readArray')}(view, p, n, ${intSize[a.subType]}${signed});`;
       }
       return `${out} = ${ctx.rt('copyBytes')}(view, p, n);`;
     }

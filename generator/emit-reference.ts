@@ -14,7 +14,8 @@ const rType: Record<IntType, string> = {
 
 /** The restructure type of a member's storage (a bit field's whole unit). */
 function fieldType(m: Member): string {
-  const t = m.type;
+  // A bit-field unit is read unsigned; convert() extracts and sign-extends the field.
+  const t = m.bits ? (m.type.replace('s', 'u') as Member['type']) : m.type;
   if (t === 'binary' || t === 'pad') return `new r.Buffer(${m.size})`;
   if (t === 'struct') return `${camel(m.struct!)}Raw`;
   const endian = t === 'u8' || t === 's8' ? '' : m.bigEndian ? 'be' : 'le';
@@ -36,9 +37,14 @@ function convert(m: Member, raw: string, schema: Schema): string {
     const nested = schema.structs.get(m.struct!)!;
     return `convert${nested.tsName}(${raw}${nested.needsFamily ? ', family' : ''})`;
   }
-  if (m.bits) return `((${raw} >>> ${m.bits.shift}) & ${2 ** m.bits.width - 1})`;
+  if (m.bits) {
+    const { shift, width } = m.bits;
+    // `& 0xffffffff` would make a 32-bit field negative; `>>> 0` keeps it unsigned.
+    const field = width === 32 ? `(${raw} >>> 0)` : `((${raw} >>> ${shift}) & ${2 ** width - 1})`;
+    return m.type.startsWith('s') ? `((${field} << ${32 - width}) >> ${32 - width})` : field;
+  }
   if (m.type === 'u64' || m.type === 's64') {
-    return m.count === undefined ? signed(wide(raw)) : `${raw}.map((w: number[]) => ${signed(wide('w'))})`;
+    return m.count === undefined ? signed(wide(raw)) : `${raw}.map((w: [number, number]) => ${signed(wide('w'))})`;
   }
   return raw;
 }

@@ -50,9 +50,17 @@ function readExpr(m: Member, ctx: ModuleContext): string {
   const t = m.type as IntType;
   const read = (p: string) => (t === 'u8' || t === 's8' ? `view.${getter[t]}(${p})` : `view.${getter[t]}(${p}, ${order})`);
   if (m.bits) {
-    const mask = 2 ** m.bits.width - 1;
-    const shifted = m.bits.shift === 0 ? read(at) : `(${read(at)} >>> ${m.bits.shift})`;
-    return m.bits.shift + m.bits.width === intSize[t] * 8 && m.bits.shift > 0 ? shifted : `${shifted} & 0x${mask.toString(16)}`;
+    const { width, shift } = m.bits;
+    const mask = 2 ** width - 1;
+    // The storage unit is read unsigned whatever the field's type (a signed read drags the
+    // sign bit into the shift), and a field that reaches the unit's top bit needs no mask
+    // (`& 0xffffffff` would make a 32-bit field negative).
+    const unsigned = t.replace('s', 'u') as IntType;
+    const unit = unsigned === 'u8' ? `view.getUint8(${at})` : `view.${getter[unsigned]}(${at}, LE)`;
+    const shifted = shift === 0 ? unit : `(${unit} >>> ${shift})`;
+    const value = shift + width === intSize[t] * 8 ? shifted : `${shifted} & 0x${mask.toString(16)}`;
+    // C sign-extends signed bit fields.
+    return t.startsWith('s') ? `((${value}) << ${32 - width}) >> ${32 - width}` : value;
   }
   if (m.count !== undefined) {
     const items = Array.from({ length: m.count }, (_, i) => read(`offset + ${m.offset + i * intSize[t]}`));

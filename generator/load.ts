@@ -22,7 +22,7 @@ import type {
   SchemaFile,
   StructDef,
 } from './model.js';
-import { camel, pascal, snake, upperSnake } from './names.js';
+import { camel, declaredNames, pascal, snake, upperSnake } from './names.js';
 import { readYaml, SchemaError, SchemaProblem, type Checked, type Shape } from './yaml-check.js';
 
 const common = { name: 'string', doc: 'string', 'c-name': 'string', since: 'string' } as const;
@@ -168,7 +168,34 @@ class Resolver {
       f.definitions = f.definitions.map((d) => (d.kind === 'struct' ? this.schema.structs.get(d.name) ?? d : d));
     }
     this.checkReferences();
+    this.checkTypeScriptNames();
     return this.schema;
+  }
+
+  /** Two items whose generated TypeScript names collide (generated/index.ts exports every module). */
+  private checkTypeScriptNames(): void {
+    const taken = new Map<string, { what: string; place: Place }>();
+    const seen = new Set<string>();
+    for (const f of this.schema.files) {
+      const items: { kind: Parameters<typeof declaredNames>[0]; name: string; place: Place; minSize?: boolean }[] = [
+        ...f.definitions.map((d) => ({ kind: d.kind, name: d.name, place: d.place, minSize: d.kind === 'struct' && d.minSize !== d.size })),
+        ...f.attributeSets.map((a) => ({ kind: 'set' as const, name: a.name, place: a.place })),
+        ...(f.operations ? [{ kind: 'enum' as const, name: f.operations.name, place: this.schema.enums.get(f.operations.name)!.place }] : []),
+        ...(f.mcastGroups ? [{ kind: 'enum' as const, name: f.mcastGroups.name, place: f.mcastGroups.place }] : []),
+      ];
+      for (const item of items) {
+        // A duplicate schema name is reported as such already.
+        if (seen.has(item.name)) continue;
+        seen.add(item.name);
+        const what = `${item.kind === 'set' ? 'attribute set' : item.kind} '${item.name}'`;
+        for (const ts of declaredNames(item.kind, item.name, item.minSize)) {
+          const prior = taken.get(ts);
+          if (prior && prior.what !== what) {
+            this.problem(item.place, `the TypeScript name ${ts} of ${what} is also declared for ${prior.what} (${prior.place.file}:${prior.place.line}:${prior.place.column})`);
+          } else taken.set(ts, { what, place: item.place });
+        }
+      }
+    }
   }
 
   private claim(name: string, place: Place, file: SchemaFile): void {
@@ -328,6 +355,7 @@ class Resolver {
     const members: Member[] = [];
     let offset = 0;
     let bitPos = -1; // bit position inside the current run of bit fields, -1 when none
+    let unitEnd = 0; // where the last bit-field storage unit ends
     let align = 1;
     let needsFamily = false;
     const names = new Set<string>();
@@ -372,6 +400,10 @@ class Resolver {
         this.problem(at('bits'), `bit field '${mname}' needs an integer type wide enough for ${bits} bits, and no len`);
         continue;
       }
+      if (bits !== undefined && intSizes[type as IntType] === 8) {
+        this.problem(at('bits'), `bit field '${mname}' is in a 64-bit unit, which the generator does not support; split it over u32 units`);
+        continue;
+      }
       if (hint === 'inet-address' && !str(r, 'address-family')) needsFamily = true;
       if (hint === 'cookie' && !(type === 'u32' && len === 2)) this.problem(at('display-hint'), `display-hint cookie needs type u32 and len 2`);
       if (hint === 'inet-address' && !(type === 'binary' && len === 16)) this.problem(at('display-hint'), `display-hint inet-address needs type binary and len 16`);
@@ -385,6 +417,11 @@ class Resolver {
         if (Math.floor(pos / unitBits) !== Math.floor((pos + bits - 1) / unitBits)) pos = Math.ceil(pos / unitBits) * unitBits;
         const unitStart = Math.floor(pos / unitBits) * unitBits;
         memberOffset = unitStart / 8;
+        // The writer writes a bit field's whole unit: no plain member may live inside it.
+        if (bitPos < 0 && memberOffset < offset) {
+          this.problem(at('bits'), `bit field '${mname}' shares its ${type} storage unit at offset ${memberOffset} with the member before it; declare that member as a bit field of the same unit`);
+        }
+        unitEnd = Math.max(unitEnd, memberOffset + unitBits / 8);
         bitInfo = { width: bits, shift: pos - unitStart };
         bitPos = pos + bits;
         offset = Math.max(offset, Math.ceil(bitPos / 8));
@@ -396,6 +433,9 @@ class Resolver {
         if (bitPos >= 0) offset = Math.ceil(bitPos / 8);
         bitPos = -1;
         memberOffset = Math.ceil(offset / unitAlign) * unitAlign;
+        if (memberOffset < unitEnd) {
+          this.problem(place, `member '${mname}' at offset ${memberOffset} lies inside the storage unit of the bit fields before it (which ends at ${unitEnd}); make it a bit field of that unit`);
+        }
         const expected = num(m, 'offset');
         if (expected !== undefined && expected % unitAlign !== 0) this.problem(at('offset'), `member '${mname}' at offset ${expected} is misaligned for ${type} (needs a multiple of ${unitAlign})`);
         else if (expected !== undefined && expected < offset) this.problem(at('offset'), `member '${mname}' at offset ${expected} overlaps the member before it (which ends at ${offset})`);

@@ -51,7 +51,8 @@ export function readYaml(file: string, text: string, shape: Shape, problems: Sch
     const { line, col } = lines.linePos(offset);
     return { file, line, column: col };
   };
-  for (const e of doc.errors) problems.push(new SchemaProblem(placeAt(e.pos[0]), e.message.split('\n')[0]!));
+  // The yaml library appends " at line L, column C:" and a code excerpt; the place says that already.
+  for (const e of doc.errors) problems.push(new SchemaProblem(placeAt(e.pos[0]), e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')));
   if (doc.errors.length > 0) return undefined;
   const check = (node: Node | null | undefined, s: Shape, at: Place, what: string): Checked | undefined => {
     const place = node?.range ? placeAt(node.range[0]) : at;
@@ -85,8 +86,10 @@ export function readYaml(file: string, text: string, shape: Shape, problems: Sch
     if (!isMap(node)) return fail(`${what} must be a map`);
     const fields: Record<string, Checked> = {};
     const value: Record<string, unknown> = {};
+    const present = new Set<string>();
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      present.add(key);
       const keyPlace = isScalar(pair.key) && pair.key.range ? placeAt(pair.key.range[0]) : place;
       const sub = s.map[key];
       if (!sub) {
@@ -99,9 +102,9 @@ export function readYaml(file: string, text: string, shape: Shape, problems: Sch
         value[key] = c.value;
       }
     }
+    // A key that is present but invalid was reported where it is; only absent keys are missing.
     for (const key of s.required ?? []) {
-      if (!(key in value) && !problems.some((p) => p.place.file === file && p.message.includes(`'${key}'`)))
-        problems.push(new SchemaProblem(place, `${what} lacks required key '${key}'`));
+      if (!present.has(key)) problems.push(new SchemaProblem(place, `${what} lacks required key '${key}'`));
     }
     return { value, place, fields };
   };

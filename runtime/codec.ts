@@ -71,12 +71,13 @@ export function encodeString(text: string): Uint8Array {
   return out;
 }
 
-/** Host-order integers filling `length` bytes (an attribute with `sub-type`). */
-export function readArray(view: DataView, offset: number, length: number, size: 1 | 2 | 4 | 8): number[] {
+/** Host-order integers filling `length` bytes (an attribute with `sub-type`), signed when `signed`. */
+export function readArray(view: DataView, offset: number, length: number, size: 1 | 2 | 4, signed = false): number[] {
   const out: number[] = [];
   for (let i = 0; i + size <= length; i += size) {
     const p = offset + i;
-    out.push(size === 1 ? view.getUint8(p) : size === 2 ? view.getUint16(p, LE) : size === 4 ? view.getUint32(p, LE) : Number(view.getBigUint64(p, LE)));
+    if (signed) out.push(size === 1 ? view.getInt8(p) : size === 2 ? view.getInt16(p, LE) : view.getInt32(p, LE));
+    else out.push(size === 1 ? view.getUint8(p) : size === 2 ? view.getUint16(p, LE) : view.getUint32(p, LE));
   }
   return out;
 }
@@ -195,9 +196,9 @@ function parseIPv4(text: string): Uint8Array | undefined {
   return bytes.every((b) => b <= 255) ? Uint8Array.from(bytes) : undefined;
 }
 
-/** Host-order 64-bit integers filling `length` bytes, as bigints. */
-export function readBigArray(view: DataView, offset: number, length: number): bigint[] {
+/** Host-order 64-bit integers filling `length` bytes, as bigints, signed when `signed`. */
+export function readBigArray(view: DataView, offset: number, length: number, signed = false): bigint[] {
   const out: bigint[] = [];
-  for (let i = 0; i + 8 <= length; i += 8) out.push(view.getBigUint64(offset + i, LE));
+  for (let i = 0; i + 8 <= length; i += 8) out.push(signed ? view.getBigInt64(offset + i, LE) : view.getBigUint64(offset + i, LE));
   return out;
 }
