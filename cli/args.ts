@@ -14,6 +14,8 @@ export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'unix' | 'packet' | 'netli
 export interface CliOptions {
   /** Tables asked for by flag; empty means ss's default set. */
   tables: Set<Table>;
+  /** For tables asked for by socket type (`-A unix_dgram`): the types to list. */
+  socketTypes: Map<Table, Set<string>>;
   /** Address families asked for (`-4`, `-6`, `-f`); empty means all. */
   families: Set<'inet' | 'inet6' | 'unix'>;
   listening: boolean;
@@ -97,6 +99,10 @@ const QUERY_TABLES: Record<string, Table[]> = {
   packet_dgram: ['packet'],
   netlink: ['netlink'],
 };
+/** -A words that name one socket type of a table. */
+const QUERY_TYPES: Record<string, string> = {
+  unix_stream: 'stream', unix_dgram: 'dgram', unix_seqpacket: 'seqpacket', packet_raw: 'raw', packet_dgram: 'dgram',
+};
 const FAMILY_WORDS = { inet: 'inet', inet6: 'inet6', unix: 'unix', local: 'unix' } as const;
 
 /** Parses argv (without the node and script paths). */
@@ -113,10 +119,19 @@ export function parseCli(argv: readonly string[]): CliOptions {
     [v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp'], [v.packet, 'packet'], [v.netlink, 'netlink'],
   ];
   for (const [on, t] of flagTables) if (on) tables.add(t);
+  // Socket types asked for by -A unix_dgram and the like; a table named whole takes every type.
+  const types = new Map<Table, Set<string> | 'all'>();
+  for (const t of tables) types.set(t, 'all');
   for (const q of (v.query ?? []).flatMap((x) => x.split(','))) {
     const ts = QUERY_TABLES[q];
     if (!ts) throw new UsageError(`unknown socket table '${q}' for -A (expected one of: ${Object.keys(QUERY_TABLES).join(', ')})`);
-    ts.forEach((t) => tables.add(t));
+    for (const t of ts) {
+      tables.add(t);
+      const type = QUERY_TYPES[q];
+      const known = types.get(t);
+      if (type === undefined) types.set(t, 'all');
+      else if (known !== 'all') types.set(t, new Set([...(known ?? []), type]));
+    }
   }
   const families = new Set<'inet' | 'inet6' | 'unix'>();
   if (v.ipv4) families.add('inet');
@@ -136,6 +151,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   for (const t of ['unix', 'packet', 'netlink'] as const) if (v.kill && tables.has(t)) throw new UsageError(`-K works on TCP and UDP sockets, not ${t} ones`);
   return {
     tables,
+    socketTypes: new Map([...types].flatMap(([t, set]) => (set === 'all' ? [] : [[t, set] as const]))),
     families,
     listening: v.listening ?? false,
     all: v.all ?? false,

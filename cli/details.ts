@@ -52,12 +52,14 @@ export function extendedInet(s: InetSocket, cgroupPath?: (id: bigint) => string 
   return parts.join(' ');
 }
 
-/** `-e` for UNIX sockets. */
+/** `-e` for UNIX sockets, as ss prints it: shutdown arrows, the file's inode and device, pending peers. */
 export function extendedUnix(s: UnixSocket): string {
   const parts: string[] = [];
-  if (s.uid) parts.push(`uid:${s.uid}`);
-  parts.push(`ino:${s.inode}`, `sk:${s.cookie.toString(16)}`);
   if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
+  // The kernel's dev_t: major in the top 12 bits, minor in the low 20.
+  if (s.vfs) parts.push(`ino:${s.vfs.udiagVfsIno} dev:${s.vfs.udiagVfsDev >>> 20}/${s.vfs.udiagVfsDev & 0xfffff}`);
+  // A listener reports its pending connections, possibly none: ss prints `peers:` then.
+  if (s.icons) parts.push(['peers:', ...s.icons].join(' '));
   return parts.join(' ');
 }
 
@@ -82,11 +84,34 @@ function rate(bitsPerSecond: number): string {
   return `${Math.round(bitsPerSecond)}bps`;
 }
 
-/** `-i`: the tcp_info line, in ss's order and wording. */
-export function infoText(s: InetSocket): string {
+/** The congestion control's own state (bbr, dctcp, vegas), where ss prints it. */
+function congestionText(s: InetSocket): string[] {
+  const out: string[] = [];
+  if (s.bbrinfo) {
+    const b = s.bbrinfo;
+    const bw = (BigInt(b.bwHi) << 32n) | BigInt(b.bwLo);
+    const gains = (b.pacingGain ? `,pacing_gain:${g(b.pacingGain / 256)}` : '') + (b.cwndGain ? `,cwnd_gain:${g(b.cwndGain / 256)}` : '');
+    out.push(`bbr:(bw:${rate(Number(bw) * 8)},mrtt:${g(b.minRtt / 1000)}${gains})`);
+  }
+  if (s.dctcpinfo?.enabled) {
+    const d = s.dctcpinfo;
+    out.push(`dctcp:(ce_state:${d.ceState},alpha:${d.alpha},ab_ecn:${d.abEcn},ab_tot:${d.abTot})`);
+  } else if (s.dctcpinfo) out.push('dctcp:fallback_mode');
+  if (s.vegasinfo?.enabled) {
+    const v = s.vegasinfo;
+    out.push(`vegas:(rttcnt:${v.rttcnt},rtt:${g(v.rtt / 1000)},minrtt:${g(v.minrtt / 1000)})`);
+  }
+  return out;
+}
+
+/**
+ * `-i`: the tcp_info line, in ss's order and wording. ss names the TCP options
+ * (`ts sack ...`) only with -e or -o: `options` says whether to.
+ */
+export function infoText(s: InetSocket, options = false): string {
   const i: TcpInfo | undefined = s.info;
   const out: string[] = [];
-  if (i) {
+  if (i && options) {
     const opt = i.options;
     if (opt & TcpiOptions.timestamps) out.push('ts');
     if (opt & TcpiOptions.sack) out.push('sack');
@@ -117,6 +142,7 @@ export function infoText(s: InetSocket): string {
   num('segs_in', i.segsIn);
   num('data_segs_out', i.dataSegsOut);
   num('data_segs_in', i.dataSegsIn);
+  out.push(...congestionText(s));
   if (i.rtt && i.sndMss && i.sndCwnd) out.push(`send ${rate((i.sndCwnd * i.sndMss * 8 * 1e6) / i.rtt)}`);
   num('lastsnd', i.lastDataSent);
   num('lastrcv', i.lastDataRecv);
@@ -145,18 +171,5 @@ export function infoText(s: InetSocket): string {
   num('rcv_ooopack', i.rcvOoopack);
   num('snd_wnd', i.sndWnd);
   num('rcv_wnd', i.rcvWnd);
-  if (s.bbrinfo) {
-    const b = s.bbrinfo;
-    const bw = (BigInt(b.bwHi) << 32n) | BigInt(b.bwLo);
-    out.push(`bbr:(bw:${rate(Number(bw) * 8)},mrtt:${g(b.minRtt / 1000)},pacing_gain:${g(b.pacingGain / 256)},cwnd_gain:${g(b.cwndGain / 256)})`);
-  }
-  if (s.dctcpinfo?.enabled) {
-    const d = s.dctcpinfo;
-    out.push(`dctcp:(ce_state:${d.ceState},alpha:${d.alpha},ab_ecn:${d.abEcn},ab_tot:${d.abTot})`);
-  } else if (s.dctcpinfo) out.push('dctcp:fallback_mode');
-  if (s.vegasinfo?.enabled) {
-    const v = s.vegasinfo;
-    out.push(`vegas:(rttcnt:${v.rttcnt},rtt:${g(v.rtt / 1000)},minrtt:${g(v.minrtt / 1000)})`);
-  }
   return out.join(' ');
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { IpProtocol } from '../generated/socket.js';
+import { IpProtocol, socketTypeName } from '../generated/socket.js';
+import { DecodeError } from '../runtime/codec.js';
 import { DestroyUnsupportedError } from '../query/destroy.js';
 import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
 import { watch } from '../query/watch.js';
@@ -86,20 +87,22 @@ export async function run(argv: readonly string[], out = new Output(), err = (li
     const sink = makeSink(o, dumps, out);
     for (const d of dumps) {
       try {
-        dump(diag, d, sink, filter, o.kill, err);
+        dump(diag, d, withType(sink, o.socketTypes.get(d.table)), filter, o.kill, err);
       } catch (e) {
         if (!(e instanceof NoDiagSupportError)) throw e;
-        // The kernel has no diag module for this table: an error when asked for, a note otherwise.
-        const defaulted = o.tables.size === 0 && DEFAULT_TABLES.includes(d.table);
-        if (!defaulted) status = 1;
-        err(`${defaulted ? 'note: ' : ''}${e.message}${defaulted ? '; not listed' : ''}`);
+        // The kernel has no diag module for this table: an error when asked for; skipped
+        // quietly, as ss does, when the table is only one of the defaults.
+        if (o.tables.size > 0 || !DEFAULT_TABLES.includes(d.table)) {
+          status = 1;
+          err(e.message);
+        }
       }
     }
     sink.end();
     out.flush();
   } catch (e) {
     if (e instanceof ClosedOutput) return 0;
-    if (e instanceof NetlinkError || e instanceof SyscallError || e instanceof DestroyUnsupportedError) {
+    if (e instanceof NetlinkError || e instanceof SyscallError || e instanceof DestroyUnsupportedError || e instanceof DecodeError) {
       err(e.message);
       return 1;
     }
@@ -209,6 +212,13 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, sizingRows?: number
       text.end();
     },
   };
+}
+
+/** Passes on only sockets of the given types (for -A unix_dgram and the like). */
+function withType(sink: Sink, types: Set<string> | undefined): Sink {
+  if (!types) return sink;
+  const typeOf = (s: AnySocket) => (s.family === 'unix' ? s.type : s.family === 'packet' ? socketTypeName(s.pdiagType) : undefined);
+  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), end: () => sink.end() };
 }
 
 /** `-N NAME` names a namespace in /run/netns; anything with a slash is a path. */

@@ -72,9 +72,8 @@ function tail(parts: string[]): string {
 
 export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
   const o = ctx.options;
-  const more: string[] = [];
-  if (o.memory) more.push(skmemText(s.skmeminfo));
-  if (o.info) more.push(infoText(s));
+  // ss prints memory and tcp_info on one line under the row.
+  const more = [o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''].filter((m) => m !== '').join(' ');
   return {
     netid: table,
     state: STATE_LABEL[s.state] ?? s.state,
@@ -86,7 +85,7 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerPort: port(s.dport, table, ctx),
     sep: ':',
     tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : '', o.extended ? extendedInet(s, ctx.cgroupPath) : '']),
-    more: more.filter((m) => m !== ''),
+    more: more ? [more] : [],
   };
 }
 

@@ -1,0 +1,288 @@
+/**
+ * The built command against ss, on the same private network namespace with known
+ * sockets in it (opened by a child process inside the namespace): rows compared as
+ * sets of tuples, details (-e, -i, -m, -p) field by field.
+ *
+ * sockdiag's default is numeric (ss -n): it is compared with `ss -n...` throughout.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endpoint, field, openNamespace, parseTable, sockdiag, ss, tuple, type Namespace, type Row } from '../helpers/cli-netns.js';
+
+let ns: Namespace;
+beforeAll(async () => {
+  ns = await openNamespace();
+});
+afterAll(async () => {
+  await ns?.close();
+});
+
+/** Runs both tools with the same flags (`-N` for sockdiag, `ip netns exec` for ss) and parses their tables. */
+function both(flags: string[], opts: { unix?: boolean } = {}): { ours: Row[]; theirs: Row[] } {
+  const o = sockdiag(['-N', ns.name, ...flags]);
+  expect(o.stderr).toBe('');
+  expect(o.status).toBe(0);
+  const t = ss(ns.name, flags);
+  expect(t.status).toBe(0);
+  return { ours: parseTable(o.stdout, opts), theirs: parseTable(t.stdout, opts) };
+}
+
+const tuples = (rows: Row[]) => new Set(rows.map(tuple));
+const byEndpoints = (rows: Row[]) => new Map(rows.map((r) => [`${r.local} ${r.peer}`, r]));
+
+describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
+  it('-tan: every TCP socket in every state', () => {
+    const { ours, theirs } = both(['-tan']);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    // The namespace holds what the child opened, in the states it left them in.
+    const s = ns.sockets;
+    const states = new Map(ours.map((r) => [`${r.local} ${r.peer}`, r]));
+    const listener = endpoint(s.tcp.listener.local);
+    expect(states.get(`${listener} 0.0.0.0:*`)).toMatchObject({ state: 'LISTEN', recvQ: '1', sendQ: '16' });
+    expect(states.get(`${endpoint(s.tcp.client.local)} ${listener}`)).toMatchObject({ state: 'ESTAB', recvQ: '300' });
+    expect(states.get(`${listener} ${endpoint(s.tcp.client.local)}`)).toMatchObject({ state: 'ESTAB', recvQ: '1000' });
+    expect(states.get(`${endpoint(s.tcp.finWait2.local)} ${listener}`)).toMatchObject({ state: 'FIN-WAIT-2' });
+    expect(states.get(`${listener} ${endpoint(s.tcp.finWait2.local)}`)).toMatchObject({ state: 'CLOSE-WAIT' });
+    expect(states.get(`${endpoint(s.tcpTimeWait.local)} ${listener}`)).toMatchObject({ state: 'TIME-WAIT' });
+    if (s.tcp.listener6) expect(states.get(`${endpoint(s.tcp.listener6.local)} [::]:*`)).toMatchObject({ state: 'LISTEN' });
+  });
+
+  it('-tn (no -a): connected sockets only, as ss lists them', () => {
+    const { ours, theirs } = both(['-tn']);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    expect(ours.some((r) => r.state === 'LISTEN' || r.state === 'TIME-WAIT')).toBe(false);
+  });
+
+  it.each(
+    [
+      ['state', 'connected'],
+      ['state', 'synchronized'],
+      ['state', 'bucket'],
+      ['state', 'big'],
+      ['state', 'fin-wait-2', 'state', 'close-wait'],
+      ['exclude', 'established'],
+    ].map((w) => [w.join(' '), w] as const),
+  )('-tn %s: the same state words, the same sockets', (_, words) => {
+    const { ours, theirs } = both(['-tn', ...words]);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    expect(ours.length).toBeGreaterThan(0);
+  });
+
+  it.each([['-tan4'], ['-tan6'], ['-uan6'], ['-tanf', 'inet6'], ['-an', '-A', 'tcp,udp']].map((f) => [f.join(' '), f] as const))('%s: the same sockets', (_, flags) => {
+    const { ours, theirs } = both([...flags]);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    expect(ours.length).toBeGreaterThan(0);
+  });
+
+  it('-tln: listeners', () => {
+    const { ours, theirs } = both(['-tln']);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    expect(ours.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('-uan: bound and connected UDP sockets, with the unread datagram in Recv-Q', () => {
+    const { ours, theirs } = both(['-uan']);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    const bound = ours.find((r) => r.local === endpoint(ns.sockets.udp.bound.local));
+    expect(bound).toMatchObject({ state: 'UNCONN' });
+    expect(Number(bound!.recvQ)).toBeGreaterThan(0);
+    expect(ours.find((r) => r.local === endpoint(ns.sockets.udp.connected.local))).toMatchObject({ state: 'ESTAB' });
+  });
+
+  it('-xa: UNIX sockets (name, inode, peer inode, queues)', () => {
+    const { ours, theirs } = both(['-xa'], { unix: true });
+    const escaped = String(ns.sockets.unix.escaped.inode);
+    // ss prints names raw; the abstract name with an escape sequence is checked in its own test.
+    const plain = (rows: Row[]) => rows.filter((r) => !r.local.endsWith(` ${escaped}`));
+    // sockdiag shows a connected socket's peer by name where ss 6.1 shows '*' (see the README):
+    // compare the peer's inode here, and its name against the name ss gives that inode.
+    const peerInode = (r: Row) => r.peer.split(' ')[1];
+    const key = (r: Row) => [r.netid, r.state, r.local, peerInode(r), r.recvQ, r.sendQ].join(' | ');
+    expect(new Set(plain(ours).map(key))).toEqual(new Set(plain(theirs).map(key)));
+    const nameOf = new Map(theirs.map((r) => [r.local.split(' ')[1], r.local.split(' ')[0]]));
+    for (const r of plain(ours)) {
+      const [name, inode] = r.peer.split(' ');
+      expect(name, r.peer).toBe(inode === '0' ? '*' : (nameOf.get(inode!) ?? '*'));
+    }
+    const u = ns.sockets.unix;
+    const row = (inode: number) => ours.find((r) => r.local.endsWith(` ${inode}`));
+    expect(row(u.listener.inode)).toMatchObject({ netid: 'u_str', state: 'LISTEN', local: `${u.listener.name} ${u.listener.inode}` });
+    expect(row(u.server.inode)).toMatchObject({ state: 'ESTAB', recvQ: '200', peer: `* ${u.client.inode}` });
+    expect(row(u.client.inode)).toMatchObject({ local: `* ${u.client.inode}`, peer: `${u.server.name} ${u.server.inode}` });
+    expect(row(u.dgram.inode)).toMatchObject({ netid: 'u_dgr', state: 'UNCONN' });
+    expect(row(u.pairA.inode)).toMatchObject({ netid: 'u_seq', peer: `* ${u.pairB.inode}` });
+  });
+
+  it.each([['unix_dgram'], ['unix_stream,unix_seqpacket']])('-a -A %s: only UNIX sockets of those types', (tables) => {
+    const { ours, theirs } = both(['-a', '-A', tables], { unix: true });
+    const inodes = (rows: Row[]) => new Set(rows.map((r) => r.local.split(' ').at(-1)));
+    expect(inodes(ours)).toEqual(inodes(theirs));
+    const want = tables.split(',').map((t) => ({ unix_dgram: 'u_dgr', unix_stream: 'u_str', unix_seqpacket: 'u_seq' })[t]);
+    for (const r of ours) if (r.netid) expect(want, `${r.netid} ${r.local}`).toContain(r.netid);
+  });
+
+  it('-Man: MPTCP sockets', (ctx) => {
+    if (!ns.sockets.mptcp) ctx.skip(`no MPTCP here: ${ns.sockets.mptcpError}`);
+    const { ours, theirs } = both(['-Man']);
+    expect(tuples(ours)).toEqual(tuples(theirs));
+    const listener = ours.find((r) => r.local === endpoint(ns.sockets.mptcp!.listener.local) && r.peer === '0.0.0.0:*');
+    expect(listener).toMatchObject({ state: 'LISTEN' });
+  });
+
+  it('-Mani: MPTCP sockets with -i (the kernel sends struct mptcp_info, not tcp_info)', (ctx) => {
+    if (!ns.sockets.mptcp) ctx.skip(`no MPTCP here: ${ns.sockets.mptcpError}`);
+    const o = sockdiag(['-N', ns.name, '-Mani']);
+    expect(o.stderr).toBe('');
+    expect(o.status).toBe(0);
+    expect(tuples(parseTable(o.stdout))).toEqual(tuples(parseTable(ss(ns.name, ['-Mani']).stdout)));
+  });
+});
+
+describe('details', () => {
+  it('-tnie: ino, sk (cookie) and shutdown exactly; wscale, cwnd exactly; rtt loosely', () => {
+    const { ours, theirs } = both(['-tnie']);
+    const mine = byEndpoints(ours);
+    expect(ours.length).toBe(theirs.length);
+    let compared = 0;
+    for (const t of theirs) {
+      const o = mine.get(`${t.local} ${t.peer}`);
+      expect(o, `${t.local} ${t.peer}`).toBeDefined();
+      for (const name of ['ino', 'sk', 'uid']) expect(field(o!.rest, name), `${name} of ${t.local} ${t.peer}`).toBe(field(t.rest, name));
+      expect(o!.rest.find((w) => /^[<-]-[>-]$/.test(w))).toBe(t.rest.find((w) => /^[<-]-[>-]$/.test(w)));
+      const oi = o!.details.join(' ').split(/\s+/);
+      const ti = t.details.join(' ').split(/\s+/);
+      expect(field(oi, 'wscale'), `wscale of ${t.local} ${t.peer}`).toBe(field(ti, 'wscale'));
+      expect(field(oi, 'cwnd'), `cwnd of ${t.local} ${t.peer}`).toBe(field(ti, 'cwnd'));
+      const [ortt, ovar] = (field(oi, 'rtt') ?? '').split('/').map(Number);
+      const [trtt, tvar] = (field(ti, 'rtt') ?? '').split('/').map(Number);
+      expect(ortt).toBeGreaterThan(0);
+      expect(Math.abs(ortt! - trtt!)).toBeLessThanOrEqual(Math.max(trtt! / 2, 0.05));
+      expect(Math.abs(ovar! - tvar!)).toBeLessThanOrEqual(Math.max(tvar! / 2, 0.05));
+      compared++;
+    }
+    // Connected sockets: the child's 4 IPv4 ones with a peer (+2 IPv6), 1 pending, plus MPTCP subflows.
+    expect(compared).toBeGreaterThanOrEqual(5);
+    const server = mine.get(`${endpoint(ns.sockets.tcp.server.local)} ${endpoint(ns.sockets.tcp.client.local)}`);
+    expect(field(server!.rest, 'ino')).toBe(String(ns.sockets.tcp.server.inode));
+  });
+
+  // Words that change between two runs (times since the last send/receive/ACK) and
+  // what ss 6.1 does not know yet (rcv_wnd, kernel 6.2) or sockdiag does not decode
+  // (tcp-ulp-* of MPTCP subflows) are left out; MPTCP subflows are skipped.
+  const infoWords = (r: Row) =>
+    r.details
+      .join(' ')
+      .split(/\s+/)
+      .filter((w) => w !== '' && !/^(lastsnd|lastrcv|lastack|rcv_wnd):/.test(w));
+  const notMptcp = (rows: Row[]) => {
+    const ports = new Set(Object.values(ns.sockets.mptcp ?? {}).map((e) => String(e.local[1])));
+    return rows.filter((r) => ![r.local, r.peer].some((a) => ports.has(a.split(':').at(-1)!)));
+  };
+
+  it("-tnie: the tcp_info line says what ss says, word for word, in ss's order", () => {
+    const { ours, theirs } = both(['-tnie', 'state', 'established']);
+    const mine = byEndpoints(ours);
+    let compared = 0;
+    for (const t of notMptcp(theirs)) {
+      const o = mine.get(`${t.local} ${t.peer}`);
+      expect(o, `${t.local} ${t.peer}`).toBeDefined();
+      expect(infoWords(o!).join(' '), `${t.local} ${t.peer}`).toBe(infoWords(t).join(' '));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
+  });
+
+  it('-tni (without -e or -o): no ts/sack/ecn/ecnseen/fastopen words, as ss prints them only with -e or -o', () => {
+    const { ours, theirs } = both(['-tni', 'state', 'established']);
+    const options = /^(ts|sack|ecn|ecnseen|fastopen)$/;
+    for (const t of notMptcp(theirs)) expect(infoWords(t).filter((w) => options.test(w))).toEqual([]);
+    for (const o of notMptcp(ours)) expect(infoWords(o).filter((w) => options.test(w)), `${o.local} ${o.peer}`).toEqual([]);
+  });
+
+  it('-tnm: skmem as ss prints it', () => {
+    const { ours, theirs } = both(['-tnm', 'state', 'established']);
+    const mine = byEndpoints(ours);
+    for (const t of theirs) {
+      const skmem = (r: Row) => r.details.join(' ').match(/skmem:\(\S+\)/)?.[0];
+      expect(skmem(t)).toBeDefined();
+      expect(skmem(mine.get(`${t.local} ${t.peer}`)!), `${t.local} ${t.peer}`).toBe(skmem(t));
+    }
+  });
+
+  it('-tnmi: skmem and tcp_info on one line under the row, as ss prints them', () => {
+    const { ours, theirs } = both(['-tnmi', 'state', 'established']);
+    expect(theirs.every((r) => r.details.length === 1 && r.details[0]!.startsWith('skmem:('))).toBe(true);
+    for (const o of ours) expect(o.details, `${o.local} ${o.peer}`).toHaveLength(1);
+  });
+
+  it('-xae: the words ss -e prints for UNIX sockets (shutdown, file inode and device, pending peers), first and in order', () => {
+    const { ours, theirs } = both(['-xae'], { unix: true });
+    const byInode = new Map(ours.map((r) => [r.local.split(' ')[1], r]));
+    // ss renders the device with glibc's major()/minor() of the kernel's dev_t (dev:0/65024 for
+    // 254:0); either rendering will do here, as long as it is a device.
+    const words = (r: Row) => r.rest.map((w) => (/^dev:\d+\/\d+$/.test(w) ? 'dev:M/N' : w));
+    let compared = 0;
+    for (const t of theirs) {
+      const inode = t.local.split(' ')[1]!;
+      const o = byInode.get(inode);
+      expect(o, `${t.netid} ${t.local}`).toBeDefined();
+      // sockdiag may add words of its own (sk:) after ss's.
+      expect(words(o!).slice(0, t.rest.length).join(' '), `${t.netid} ${t.local}`).toBe(words(t).join(' '));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(7);
+  });
+
+  it('-tanp, -uanp, -xap: the processes holding each socket (pid and fd of the child)', () => {
+    const s = ns.sockets;
+    const users = (fd: number) => `users:(("${commOf(s.pid)}",pid=${s.pid},fd=${fd}))`;
+    for (const flags of [['-tanp'], ['-uanp'], ['-xap']]) {
+      const unix = flags[0] === '-xap';
+      const { ours, theirs } = both(flags, { unix });
+      // UNIX sockets by inode (ss prints names raw; the escaped name is tested below).
+      const key = (r: Row) => (unix ? `${r.local.split(' ')[1]} ${r.peer.split(' ')[1]}` : `${r.local} ${r.peer}`);
+      const mine = new Map(ours.map((r) => [key(r), r]));
+      for (const t of theirs) expect(mine.get(key(t))?.rest.join(' '), `${flags[0]} ${key(t)}`).toBe(t.rest.join(' '));
+      // And the child's sockets carry its pid and its fds.
+      const rowOf = (inode: number) => ours.find((r) => r.local.endsWith(` ${inode}`));
+      if (flags[0] === '-tanp') {
+        const listener = ours.find((r) => r.local === endpoint(s.tcp.listener.local) && r.state === 'LISTEN');
+        expect(listener?.rest.join(' ')).toBe(users(s.tcp.listener.fd));
+        const client = ours.find((r) => r.local === endpoint(s.tcp.client.local));
+        expect(client?.rest.join(' ')).toBe(users(s.tcp.client.fd));
+      } else if (flags[0] === '-uanp') {
+        expect(ours.find((r) => r.local === endpoint(s.udp.bound.local))?.rest.join(' ')).toBe(users(s.udp.bound.fd));
+      } else {
+        expect(rowOf(s.unix.dgram.inode)?.rest.join(' ')).toBe(users(s.unix.dgram.fd));
+        expect(rowOf(s.unix.pairB.inode)?.rest.join(' ')).toBe(users(s.unix.pairB.fd));
+      }
+    }
+  });
+});
+
+describe('names that are not plain text', () => {
+  it('-xa prints control characters and non-UTF-8 bytes of a UNIX name escaped', () => {
+    const o = sockdiag(['-N', ns.name, '-xa']);
+    expect(o.status).toBe(0);
+    expect(o.raw.includes(0x1b)).toBe(false);
+    expect(o.raw.includes(0xff)).toBe(false);
+    const inode = ns.sockets.unix.escaped.inode;
+    const row = parseTable(o.stdout).find((r) => r.local.endsWith(` ${inode}`));
+    expect(row?.local).toBe(`@sockdiag-\\x1b[31m-\\xff-end ${inode}`);
+    // ss prints the same name raw: escaping its bytes gives ours.
+    const theirs = parseTable(ss(ns.name, ['-xa']).stdout).find((r) => r.local.endsWith(` ${inode}`));
+    expect(theirs).toBeDefined();
+    expect(escapeBytes(theirs!.local)).toBe(row!.local);
+  });
+});
+
+/** The command name of a process, as ss and sockdiag read it. */
+function commOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** Control and high bytes (of a latin1-decoded string) as `\xNN`. */
+function escapeBytes(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

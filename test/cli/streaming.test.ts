@@ -1,0 +1,119 @@
+/**
+ * Big dumps: with 2,000+ TCP sockets in a private namespace, the table and NDJSON
+ * stream (rows reach standard output while the dump is still running), and a reader
+ * that goes away (`sockdiag ... | head -1`) ends the command quietly with status 0.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/main.js';
+import { Output } from '../../cli/output.js';
+import { SockDiag } from '../../query/session.js';
+import type { InetQuery, InetSocket } from '../../query/types.js';
+import { BIN, openNamespace, type Namespace } from '../helpers/cli-netns.js';
+
+const CONNECTIONS = 1200; // 2,400 sockets, and the listener
+
+let ns: Namespace;
+beforeAll(async () => {
+  ns = await openNamespace({ many: CONNECTIONS });
+});
+afterAll(async () => {
+  await ns?.close();
+});
+
+describe('a closed pipe', () => {
+  /** `set -o pipefail; sockdiag ARGS | head -1`: the pipeline's status is sockdiag's unless that is 0. */
+  function headOne(args: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} -N ${ns.name} ${args} | head -1`], { encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  // `-a` as the issue has it (every default table), then explicit tables with every output form.
+  const CASES = ['-a', '-ta', '-tai', '-ta --ndjson', '-ta --json'];
+
+  it.each(CASES)('sockdiag %s | head -1: exit status 0, one line, nothing on stderr', (args) => {
+    const r = headOne(args);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toHaveLength(2);
+  });
+
+  it.each(CASES)('sockdiag %s prints more than a pipe and head -1 take, so it did write into a closed pipe', (args) => {
+    const r = spawnSync(process.execPath, [BIN, '-N', ns.name, ...args.split(' ')], { maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status).toBe(0);
+    // A pipe holds 64 KiB; head reads at most that much more before it exits.
+    expect(r.stdout.length).toBeGreaterThan(2 * 65536);
+  });
+});
+
+describe('streaming', () => {
+  /** Records, for each write and flush to standard output, how many sockets the dump had yielded by then. */
+  class Recorder extends Output {
+    events: { kind: 'write' | 'flush'; yielded: number; text?: string }[] = [];
+    constructor(
+      fd: number,
+      private readonly yielded: () => number,
+    ) {
+      super(fd);
+    }
+    override write(text: string): void {
+      this.events.push({ kind: 'write', yielded: this.yielded(), text });
+      super.write(text);
+    }
+    override flush(): void {
+      this.events.push({ kind: 'flush', yielded: this.yielded() });
+      super.flush();
+    }
+  }
+
+  async function record(args: string[]) {
+    let yielded = 0;
+    const inet = SockDiag.prototype.inet;
+    const spy = vi.spyOn(SockDiag.prototype, 'inet').mockImplementation(function* (this: SockDiag, q?: InetQuery) {
+      const replies = inet.call(this, q);
+      let r = replies.next();
+      for (; !r.done; r = replies.next()) {
+        yielded++;
+        yield r.value as InetSocket;
+      }
+      return r.value;
+    });
+    const devNull = openSync('/dev/null', 'w');
+    const out = new Recorder(devNull, () => yielded);
+    const errors: string[] = [];
+    try {
+      const status = await run(['-N', ns.name, ...args], out, (line) => {
+        errors.push(line);
+        return true;
+      });
+      return { status, errors, events: out.events, total: yielded };
+    } finally {
+      spy.mockRestore();
+      closeSync(devNull);
+    }
+  }
+
+  it('the text table reaches standard output while the dump is running (after its sizing rows)', async () => {
+    const { status, errors, events, total } = await record(['-ta']);
+    expect(errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(total).toBeGreaterThanOrEqual(2 * CONNECTIONS);
+    const firstRow = events.find((e) => e.kind === 'write');
+    const firstFlush = events.find((e) => e.kind === 'flush');
+    // The header and the first rows wait for the sizing rows (512), not for the whole dump.
+    expect(firstRow!.yielded).toBeLessThanOrEqual(512);
+    expect(firstRow!.text).toMatch(/^State\s+Recv-Q/);
+    // And bytes leave the process before the dump ends.
+    expect(firstFlush!.yielded).toBeLessThan(total);
+  });
+
+  it('--ndjson writes each socket as it arrives', async () => {
+    const { status, events, total } = await record(['-ta', '--ndjson']);
+    expect(status).toBe(0);
+    const writes = events.filter((e) => e.kind === 'write');
+    expect(writes).toHaveLength(total);
+    writes.forEach((w, i) => expect(w.yielded).toBe(i + 1));
+    expect(events.find((e) => e.kind === 'flush')!.yielded).toBeLessThan(total);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The command line of the built command: bad input is one line on stderr and exit
+ * status 2; --help documents every flag; --version; tables the kernel cannot list
+ * when none were asked for are left out quietly, as ss does.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLAGS } from '../../cli/args.js';
+import { bareNamespace, ROOT, sockdiag } from '../helpers/cli-netns.js';
+
+let ns: ReturnType<typeof bareNamespace>;
+beforeAll(() => {
+  ns = bareNamespace();
+});
+afterAll(() => ns?.close());
+
+/** Exit status 2, nothing on stdout, and exactly one line on stderr that matches `names`. */
+function usageError(args: string[], names: RegExp): void {
+  const r = sockdiag(args);
+  expect(r.stdout, `stdout of ${args.join(' ')}`).toBe('');
+  expect(r.stderr.split('\n'), `stderr of ${args.join(' ')}: ${r.stderr}`).toHaveLength(2); // one line and its newline
+  expect(r.stderr.endsWith('\n')).toBe(true);
+  expect(r.stderr).toMatch(/^sockdiag: /);
+  expect(r.stderr).toMatch(names);
+  expect(r.status, `exit status of ${args.join(' ')}`).toBe(2);
+}
+
+describe('bad input: one line on stderr naming the problem, exit status 2', () => {
+  it('an unknown flag', () => usageError(['--no-such-flag'], /unknown option '--no-such-flag'/));
+  it('an unknown short flag', () => usageError(['-t', '-Q'], /unknown option '-Q'/));
+  it('a bad state name', () => usageError(['-t', 'state', 'sleeping'], /unknown state 'sleeping'/));
+  it('a state word without a name', () => usageError(['-t', 'exclude'], /'exclude' needs a state name/));
+  it('a bad family', () => usageError(['-f', 'ipx'], /unknown family 'ipx'/));
+  it('a bad table for -A', () => usageError(['-A', 'tcp,sctp'], /unknown socket table 'sctp'/));
+  it('a flag without its value', () => usageError(['-N'], /--net/));
+  it('--json with --ndjson', () => usageError(['--json', '--ndjson'], /--json and --ndjson/));
+
+  it('a missing namespace', () => {
+    const missing = `sockdiag-cli-${process.pid}-missing`;
+    usageError(['-N', missing, '-t'], new RegExp(`network namespace '${missing}' does not exist`));
+  });
+
+  it('a missing namespace given as a path', () => usageError(['-N', '/run/netns/sockdiag-cli-no/such', '-t'], /sockdiag-cli-no\/such/));
+
+  it("a namespace name that cannot name one ('' or '..')", () => {
+    usageError(['-N', '', '-t'], /namespace/);
+    usageError(['-N', '..', '-t'], /namespace/);
+  });
+});
+
+describe('--help', () => {
+  const help = sockdiag(['--help']);
+
+  it('prints the usage on stdout and exits 0', () => {
+    expect(help.status).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: sockdiag /);
+    expect(sockdiag(['-h']).stdout).toBe(help.stdout);
+  });
+
+  it.each(Object.entries(FLAGS))('documents --%s', (name, def) => {
+    expect(help.stdout).toMatch(new RegExp(`(^|[\\s,])--${name}\\b`, 'm'));
+    if ('short' in def) expect(help.stdout).toMatch(new RegExp(`(^|\\s)-${def.short},\\s+--${name}\\b`, 'm'));
+  });
+
+  it('documents the state words and the exit statuses', () => {
+    expect(help.stdout).toMatch(/state NAME/);
+    expect(help.stdout).toMatch(/exclude NAME/);
+    expect(help.stdout).toMatch(/Exit status/);
+  });
+});
+
+describe('--version', () => {
+  it("prints the package's version", () => {
+    const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
+    const r = sockdiag(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`sockdiag ${version}\n`);
+    expect(sockdiag(['-V']).stdout).toBe(r.stdout);
+  });
+});
+
+describe('tables the kernel cannot list', () => {
+  it('are left out without a word when none were asked for (sockdiag -a, like ss -a)', () => {
+    const r = sockdiag(['-N', ns.name, '-a']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Netid\s+State\s+Recv-Q\s+Send-Q/);
+  });
+});
