@@ -3,7 +3,7 @@
  * The `sockdiag` command: arguments, then queries through the library, then a
  * formatter (text table, JSON, NDJSON or summary).
  */
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { IpProtocol, socketTypeName } from '../generated/socket.js';
 import { DecodeError } from '../runtime/codec.js';
@@ -13,6 +13,7 @@ import { watch } from '../query/watch.js';
 import { NoDiagSupportError, SockDiag } from '../query/session.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
+import { interfaceName } from '../runtime/interfaces.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { parseCli, UsageError, type CliOptions } from './args.js';
 import { HELP } from './help.js';
@@ -84,7 +85,7 @@ export async function run(argv: readonly string[], out = new Output(), err = (li
   let status = 0;
   try {
     const dumps = planDumps(o);
-    const sink = makeSink(o, dumps, out);
+    const sink = makeSink(o, dumps, out, netns);
     for (const d of dumps) {
       try {
         dump(diag, d, withType(sink, o.socketTypes.get(d.table)), filter, o.kill, err);
@@ -149,7 +150,7 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
   const match = filter ? createMatcher(filter) : () => true;
   const protocols = (['tcp', 'udp'] as const).filter((p) => o.tables.size === 0 || o.tables.has(p));
   const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f));
-  const sink = makeSink(o, [{ table: 'tcp', families: [...families], states: [], ext: [] }, { table: 'udp', families: [], states: [], ext: [] }], out, 1);
+  const sink = makeSink(o, [{ table: 'tcp', families: [...families], states: [], ext: [] }, { table: 'udp', families: [], states: [], ext: [] }], out, netns, 1);
   try {
     for await (const s of watch({ netns, protocols, families, signal: stop.signal })) {
       if (!match(s)) continue;
@@ -180,7 +181,7 @@ function explain(filter: FilterNode | null): string {
   return [`filter: ${formatFilter(filter)}`, describePlan(plan), ...(program.length ? ['INET_DIAG_REQ_BYTECODE:', ...program] : [])].join('\n') + '\n';
 }
 
-function makeSink(o: CliOptions, dumps: Dump[], out: Output, sizingRows?: number): Sink {
+function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | undefined, sizingRows?: number): Sink {
   const users = o.processes ? socketUsers() : undefined;
   if (o.summary) {
     const summary = new Summary();
@@ -193,7 +194,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, sizingRows?: number
     const json = new JsonWriter(out, o.output === 'ndjson');
     return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(inodeOf(s)))), end: () => json.end() };
   }
-  const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(), cgroupPath: cgroupPaths() };
+  const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(netns), cgroupPath: cgroupPaths() };
   const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : d.table === 'packet' ? 2 : 1), 0);
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
   const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header }, sizingRows);
@@ -226,19 +227,13 @@ function namespaceSpec(arg: string): NetnsSpec {
   return arg.includes('/') ? { path: arg } : { name: arg };
 }
 
-/** Interface names by index, read from /sys/class/net once, on first use. */
-function interfaceNames(): (index: number) => string {
-  let names: Map<number, string> | undefined;
+/** Interface names by index, in the namespace asked about, looked up once each. */
+function interfaceNames(netns: NetnsSpec | undefined): (index: number) => string {
+  const names = new Map<number, string>();
   return (index) => {
-    if (!names) {
-      names = new Map();
-      try {
-        for (const dev of readdirSync('/sys/class/net')) names.set(Number(readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8')), dev);
-      } catch {
-        // No sysfs: show numbers.
-      }
-    }
-    return names.get(index) ?? String(index);
+    let name = names.get(index);
+    if (name === undefined) names.set(index, (name = interfaceName(index, netns) ?? String(index)));
+    return name;
   };
 }
 

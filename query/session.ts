@@ -7,6 +7,7 @@ import { NetlinkProtocol, NlmGetFlags } from '../generated/netlink.js';
 import { SockDiagMsgType } from '../generated/sock_diag.js';
 import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
+import { interfaceIndex } from '../runtime/interfaces.js';
 import { NetlinkSocket, type NetlinkMessage, type ReplyEnd } from '../runtime/netlink-socket.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
@@ -216,8 +217,10 @@ export class SockDiag implements Disposable {
   /** Splits `q.filter` between the kernel and user space. */
   private planFilter(q: InetQuery, mark: boolean): { plan?: FilterPlan; keep: (s: InetSocket) => boolean } {
     if (!q.filter) return { keep: () => true };
-    const plan = planFilter(q.filter, { mark });
-    return { plan, keep: plan.userspace ? createMatcher(plan.userspace) : () => true };
+    // Interface names mean the interfaces of the namespace asked about, as in ss.
+    const ifindex = (name: string) => interfaceIndex(name, this.netns);
+    const plan = planFilter(q.filter, { mark, ifindex });
+    return { plan, keep: plan.userspace ? createMatcher(plan.userspace, { ifindex }) : () => true };
   }
 
   /**

@@ -13,6 +13,8 @@ export function encodeAttributes(parts: readonly (readonly [number, Uint8Array])
   const view = new DataView(out.buffer);
   let offset = 0;
   for (const [type, payload] of parts) {
+    // nla_len is 16 bits: a longer attribute would wrap around silently.
+    if (NLA_HDRLEN + payload.length > 0xffff) throw new RangeError(`attribute ${type} is ${payload.length} bytes; a netlink attribute holds at most ${0xffff - NLA_HDRLEN}`);
     view.setUint16(offset, NLA_HDRLEN + payload.length, LE);
     view.setUint16(offset + 2, type, LE);
     out.set(payload, offset + NLA_HDRLEN);

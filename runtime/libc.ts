@@ -21,7 +21,12 @@ const c = {
   close: libc.func('int close(int fd)'),
   open: libc.func('int open(const char *path, int flags, ...)'),
   setns: libc.func('int setns(int fd, int nstype)'),
+  if_nametoindex: libc.func('unsigned int if_nametoindex(const char *name)'),
+  if_indextoname: libc.func('char *if_indextoname(unsigned int index, _Out_ char *name)'),
 };
+
+/** IF_NAMESIZE of net/if.h: the buffer if_indextoname() writes into. */
+const IF_NAMESIZE = 16;
 
 const { EAGAIN, EWOULDBLOCK, EINTR } = constants.errno;
 
@@ -104,4 +109,17 @@ export function open(path: string, flags: number, context?: string): number {
 /** setns(2). `context` starts the error message. */
 export function setns(fd: number, nstype: number, context?: string): void {
   check('setns', c.setns(fd, nstype), context);
+}
+
+/** if_nametoindex(3) in the calling thread's network namespace; undefined when there is no such interface. */
+export function ifNameToIndex(name: string): number | undefined {
+  const index = c.if_nametoindex(name) as number;
+  return index === 0 ? undefined : index;
+}
+
+/** if_indextoname(3) in the calling thread's network namespace; undefined when there is no such interface. */
+export function ifIndexToName(index: number): string | undefined {
+  const buf = Buffer.alloc(IF_NAMESIZE);
+  if (c.if_indextoname(index, buf) === null) return undefined;
+  return buf.toString('latin1', 0, buf.indexOf(0) === -1 ? IF_NAMESIZE : buf.indexOf(0));
 }

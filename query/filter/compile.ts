@@ -11,6 +11,10 @@
  * Conditions the kernel cannot test (a name that does not resolve, a mark without
  * CAP_NET_ADMIN) are relaxed into "true" or "false", whichever makes the kernel's
  * answer a superset, and the whole AST is then evaluated again in user space.
+ *
+ * The program travels as one netlink attribute, whose length (header included) is a
+ * u16, and its jumps are u16 offsets: a program longer than {@link MAX_BYTECODE_LENGTH}
+ * cannot be sent, and the whole filter then runs in user space.
  */
 import {
   encodeInetDiagBcOp,
@@ -24,15 +28,26 @@ import {
   INET_DIAG_BC_OP_SIZE,
   INET_DIAG_HOSTCOND_SIZE,
 } from '../../generated/inet_diag.js';
+import { NLA_HDRLEN } from '../../generated/netlink.js';
 import { AddressFamily, addressFamilyName } from '../../generated/socket.js';
 import { LE, formatInetAddress } from '../../runtime/codec.js';
 import { and, not, or, type FilterNode, type HostNode, type PortNode } from './ast.js';
 import { formatFilter } from './format.js';
 import { lookupCgroupId, lookupIfindex } from './system.js';
 
+/**
+ * The longest program the kernel can be sent: INET_DIAG_REQ_BYTECODE's length, its
+ * 4-byte header included, is a u16 (and so are the ops' jump offsets, which reach at
+ * most 4 bytes past the program's end).
+ */
+export const MAX_BYTECODE_LENGTH = 0xffff - NLA_HDRLEN;
+
 /** Where a compiled filter runs. */
 export interface FilterPlan {
-  /** The bytecode for the kernel; undefined when the kernel cannot narrow the dump. */
+  /**
+   * The bytecode for the kernel; undefined when the kernel cannot narrow the dump (no
+   * condition it can test, or a program longer than {@link MAX_BYTECODE_LENGTH}).
+   */
   bytecode?: Uint8Array;
   /** The part the kernel tests (the AST with untestable conditions relaxed), or null. */
   kernel: FilterNode | null;
@@ -71,7 +86,11 @@ export function planFilter(node: FilterNode, options: CompileOptions = {}): Filt
   const relaxed = relax(node, true, leaf);
   if (relaxed.kind === 'true') return { kernel: null, userspace: exact ? null : node, empty: false, needsNetAdmin: false };
   if (relaxed.kind === 'false') return { kernel: null, userspace: null, empty: true, needsNetAdmin: false };
-  return { bytecode: assemble(emit(relaxed, options)), kernel: relaxed, userspace: exact ? null : node, empty: false, needsNetAdmin };
+  const bytecode = assemble(emit(relaxed, options));
+  // Too long to send: its length and jumps would wrap, and the kernel would refuse it or
+  // run what the wrapped length leaves of it. User space tests the whole filter instead.
+  if (bytecode.length > MAX_BYTECODE_LENGTH) return { kernel: null, userspace: node, empty: false, needsNetAdmin: false };
+  return { bytecode, kernel: relaxed, userspace: exact ? null : node, empty: false, needsNetAdmin };
 }
 
 /** Whether the kernel can test a leaf as the user means it. */
