@@ -5,7 +5,7 @@
  * Generated from schema/inet_diag.yaml (kernel header <linux/inet_diag.h>).
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
-import { DecodeError, LE, type UnknownAttribute, copyBytes, encodeString, formatInetAddress, needBytes, readArray, readCookie, readString, writeBytes, writeCookie, writeInetAddress } from '../runtime/codec.js';
+import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, encodeString, formatInetAddress, needBytes, readArray, readCookie, readString, writeBytes, writeCookie, writeInetAddress } from '../runtime/codec.js';
 import { type MptcpInfo, type MptcpSubflowAttrs, decodeMptcpInfo, decodeMptcpSubflowAttrs, encodeMptcpInfo, encodeMptcpSubflowAttrs } from './mptcp.js';
 import { type SctpInfo, decodeSctpInfo, encodeSctpInfo } from './sctp.js';
 import { type SkDiagBpfStorageRepAttrs, type SkDiagBpfStorageReqAttrs, type SkMeminfo, decodeSkDiagBpfStorageRepAttrs, decodeSkDiagBpfStorageReqAttrs, encodeSkDiagBpfStorageRepAttrs, encodeSkDiagBpfStorageReqAttrs } from './sock_diag.js';
@@ -1548,7 +1548,7 @@ export function decodeInetDiagReqAttrs<T extends object = InetDiagReqAttrs>(view
     const n = len - 4;
     switch (type) {
       case 1: out.bytecode = copyBytes(view, p, n); break;
-      case 2: out.skBpfStorages = decodeSkDiagBpfStorageReqAttrs(view, p, n); break;
+      case 2: out.skBpfStorages = decodeNested('INET_DIAG_REQ_SK_BPF_STORAGES', p, () => decodeSkDiagBpfStorageReqAttrs(view, p, n)); break;
       case 3: needBytes('INET_DIAG_REQ_PROTOCOL', p, n, 4); out.protocol = view.getUint32(p, LE); break;
       default: (out.unknown ??= []).push({ type, bytes: copyBytes(view, p, n) });
     }
@@ -1845,8 +1845,8 @@ export function decodeInetDiagAttrs<T extends object = InetDiagAttrs>(view: Data
       case 16: out.bbrinfo = decodeTcpBbrInfo(view, p, n); break;
       case 17: needBytes('INET_DIAG_CLASS_ID', p, n, 4); out.classId = view.getUint32(p, LE); break;
       case 18: out.md5sig = copyBytes(view, p, n); break;
-      case 19: out.ulpInfo = decodeInetDiagUlpInfo(view, p, n); break;
-      case 20: out.skBpfStorages = decodeSkDiagBpfStorageRepAttrs(view, p, n); break;
+      case 19: out.ulpInfo = decodeNested('INET_DIAG_ULP_INFO', p, () => decodeInetDiagUlpInfo(view, p, n)); break;
+      case 20: out.skBpfStorages = decodeNested('INET_DIAG_SK_BPF_STORAGES', p, () => decodeSkDiagBpfStorageRepAttrs(view, p, n)); break;
       case 21: needBytes('INET_DIAG_CGROUP_ID', p, n, 8); out.cgroupId = view.getBigUint64(p, LE); break;
       case 22: out.sockopt = decodeInetDiagSockopt(view, p, n); break;
       case 14: break;
@@ -1950,8 +1950,8 @@ export function decodeInetDiagUlpInfo<T extends object = InetDiagUlpInfo>(view: 
     const n = len - 4;
     switch (type) {
       case 1: out.name = readString(view, p, n); break;
-      case 2: out.tls = decodeTlsInfoAttrs(view, p, n); break;
-      case 3: out.mptcp = decodeMptcpSubflowAttrs(view, p, n); break;
+      case 2: out.tls = decodeNested('INET_ULP_INFO_TLS', p, () => decodeTlsInfoAttrs(view, p, n)); break;
+      case 3: out.mptcp = decodeNested('INET_ULP_INFO_MPTCP', p, () => decodeMptcpSubflowAttrs(view, p, n)); break;
       default: (out.unknown ??= []).push({ type, bytes: copyBytes(view, p, n) });
     }
     offset += (len + 3) & ~3;

@@ -5,7 +5,7 @@
  * Generated from schema/netlink.yaml (kernel header <linux/netlink.h>).
  */
 import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
-import { DecodeError, LE, type UnknownAttribute, copyBytes, encodeString, needBytes, readString, writeBytes } from '../runtime/codec.js';
+import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, encodeString, needBytes, readString, writeBytes } from '../runtime/codec.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -750,7 +750,7 @@ export function decodeNlmsgerrAttrs<T extends object = NlmsgerrAttrs>(view: Data
       case 1: out.msg = readString(view, p, n); break;
       case 2: needBytes('NLMSGERR_ATTR_OFFS', p, n, 4); out.offs = view.getUint32(p, LE); break;
       case 3: out.cookie = copyBytes(view, p, n); break;
-      case 4: out.policy = decodeNlPolicyTypeAttrs(view, p, n); break;
+      case 4: out.policy = decodeNested('NLMSGERR_ATTR_POLICY', p, () => decodeNlPolicyTypeAttrs(view, p, n)); break;
       case 5: needBytes('NLMSGERR_ATTR_MISS_TYPE', p, n, 4); out.missType = view.getUint32(p, LE); break;
       case 6: needBytes('NLMSGERR_ATTR_MISS_NEST', p, n, 4); out.missNest = view.getUint32(p, LE); break;
       default: (out.unknown ??= []).push({ type, bytes: copyBytes(view, p, n) });

@@ -7,7 +7,7 @@ Requests go to a socket of protocol NETLINK_SOCK_DIAG (4; defined once, as the s
  * Generated from schema/sock_diag.yaml (kernel header <linux/sock_diag.h>).
  */
 import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
-import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, needBytes, writeBytes } from '../runtime/codec.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -221,7 +221,7 @@ export function decodeSkDiagBpfStorageRepAttrs<T extends object = SkDiagBpfStora
     const p = offset + 4;
     const n = len - 4;
     switch (type) {
-      case 1: out.storage = decodeSkDiagBpfStorageAttrs(view, p, n); break;
+      case 1: out.storage = decodeNested('SK_DIAG_BPF_STORAGE', p, () => decodeSkDiagBpfStorageAttrs(view, p, n)); break;
       default: (out.unknown ??= []).push({ type, bytes: copyBytes(view, p, n) });
     }
     offset += (len + 3) & ~3;

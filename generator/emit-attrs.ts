@@ -51,7 +51,7 @@ function decodeStatement(a: Attribute, ctx: ModuleContext): string {
     case 'string':
       return `${out} = ${ctx.rt('readString')}(view, p, n);`;
     case 'nest':
-      return `${out} = ${ctx.use(a.nested!, 'decodeSet')}(view, p, n);`;
+      return `${out} = ${ctx.rt('decodeNested')}('${a.cName}', p, () => ${ctx.use(a.nested!, 'decodeSet')}(view, p, n));`;
     default: {
       if (a.struct) {
         const s = ctx.schema.structs.get(a.struct)!;

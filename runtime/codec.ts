@@ -26,6 +26,25 @@ export function needBytes(what: string, offset: number, have: number, need: numb
   if (have < need) throw new DecodeError(what, offset, `needs ${need} bytes, got ${have}`);
 }
 
+/** How deep attribute nests may go; real messages nest a few levels, hostile ones without end. */
+export const MAX_NEST_DEPTH = 32;
+let nestDepth = 0;
+
+/**
+ * Runs the decoder of a nested attribute set, refusing to go deeper than
+ * {@link MAX_NEST_DEPTH} levels, so that bytes nesting a set in itself without end
+ * give a DecodeError instead of exhausting the stack.
+ */
+export function decodeNested<T>(what: string, offset: number, decode: () => T): T {
+  if (nestDepth >= MAX_NEST_DEPTH) throw new DecodeError(what, offset, `attributes nested more than ${MAX_NEST_DEPTH} levels deep`);
+  nestDepth++;
+  try {
+    return decode();
+  } finally {
+    nestDepth--;
+  }
+}
+
 /** An attribute whose type the schema does not know, kept as it came. */
 export interface UnknownAttribute {
   type: number;
