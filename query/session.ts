@@ -232,15 +232,20 @@ export class SockDiag implements Disposable {
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
-      const replies = this.socket.request(BY_FAMILY, DUMP, d.request);
+      // One receive buffer at a time: a generator step per datagram, not per message.
+      const replies = this.socket.requestBatches(BY_FAMILY, DUMP, d.request);
       try {
         let r = first(d.what, () => replies.next());
         for (; !r.done; r = replies.next()) {
-          // Dispatch on the message type before looking at the payload.
-          if (r.value.type !== BY_FAMILY) continue;
-          const s = d.decode(r.value);
-          if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
-          yield s;
+          const batch = r.value;
+          for (let i = 0; i < batch.length; i++) {
+            const m = batch[i]!;
+            // Dispatch on the message type before looking at the payload.
+            if (m.type !== BY_FAMILY) continue;
+            const s = d.decode(m);
+            if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
+            yield s;
+          }
         }
         if (!r.value.interrupted || attempt >= retries) return r.value;
       } finally {
@@ -254,14 +259,16 @@ export class SockDiag implements Disposable {
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
-      const replies = this.socket.requestAsync(BY_FAMILY, DUMP, d.request);
+      const replies = this.socket.requestBatchesAsync(BY_FAMILY, DUMP, d.request);
       try {
         let r = await firstAsync(d.what, () => replies.next());
         for (; !r.done; r = await replies.next()) {
-          if (r.value.type !== BY_FAMILY) continue;
-          const s = d.decode(r.value);
-          if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
-          yield s;
+          for (const m of r.value) {
+            if (m.type !== BY_FAMILY) continue;
+            const s = d.decode(m);
+            if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
+            yield s;
+          }
         }
         if (!r.value.interrupted || attempt >= retries) return r.value;
       } finally {

@@ -72,16 +72,36 @@ const kernelAddress = () => encodeSockaddrNl({ family: AddressFamily.netlink, pa
  * @throws DecodeError when a header is cut short, or its nlmsg_len is below the
  *   header size or overruns the datagram.
  */
-export function* parseMessages(view: DataView, length: number): Generator<NetlinkMessage, void> {
+export function parseMessages(view: DataView, length: number): NetlinkMessage[] {
+  const out: NetlinkMessage[] = [];
   for (let offset = 0; offset < length; ) {
     needBytes('struct nlmsghdr', offset, length - offset, NLMSGHDR_SIZE);
     const h = decodeNlmsghdr(view, offset, NLMSGHDR_SIZE);
     if (h.len < NLMSGHDR_SIZE || h.len > length - offset) {
       throw new DecodeError('netlink message', offset, `nlmsg_len ${h.len} with ${length - offset} bytes left in the datagram`);
     }
-    yield { type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, view, offset: offset + NLMSGHDR_SIZE, length: h.len - NLMSGHDR_SIZE };
+    out.push({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, view, offset: offset + NLMSGHDR_SIZE, length: h.len - NLMSGHDR_SIZE });
     offset += align(h.len);
   }
+  return out;
+}
+
+/**
+ * The messages of one datagram that belong to `reply`'s data. An error message ends
+ * the batch: the data before it is returned with the error, to be thrown after it.
+ */
+function batchOf(reply: Reply, view: DataView, length: number): { batch: NetlinkMessage[]; error?: unknown } {
+  const batch: NetlinkMessage[] = [];
+  try {
+    for (const m of parseMessages(view, length)) {
+      const step = reply.step(m);
+      if (step === 'data' || step === 'last') batch.push(m);
+      if (reply.ended) break;
+    }
+  } catch (error) {
+    return { batch, error };
+  }
+  return { batch };
 }
 
 /** Decodes the extended-ack attributes at `at` in the payload of `m`, when the flags say they are there. */
@@ -132,7 +152,8 @@ export class Reply {
     if (err.error === 0) return 'end';
     this.ended = true;
     // The failed request is echoed after struct nlmsgerr unless capped to its header.
-    const echoed = m.flags & NlmAckFlags.capped ? 0 : Math.max(err.msg.len - NLMSGHDR_SIZE, 0);
+    // Clamped to the payload: a bigger echoed nlmsg_len would overflow align()'s 32-bit arithmetic.
+    const echoed = m.flags & NlmAckFlags.capped ? 0 : Math.min(Math.max(err.msg.len - NLMSGHDR_SIZE, 0), m.length);
     throw netlinkError(-err.error, extack(m, align(NLMSGERR_SIZE + echoed)), this.request);
   }
 
@@ -246,20 +267,33 @@ export class NetlinkSocket implements Disposable {
     return this.receiveReplyAsync(this.reply(seq));
   }
 
-  private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {
+  /**
+   * Like {@link NetlinkSocket.receive}, one receive buffer at a time: yields the data
+   * messages of each datagram together (the fast path for dumps).
+   */
+  receiveBatches(seq: number): Generator<NetlinkMessage[], ReplyEnd> {
+    return this.batches(this.reply(seq));
+  }
+
+  /** Like {@link NetlinkSocket.receiveBatches}, waiting on the event loop. */
+  receiveBatchesAsync(seq: number): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
+    return this.batchesAsync(this.reply(seq));
+  }
+
+  private *batches(reply: Reply): Generator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
       for (;;) {
+        // Read first: a bigger datagram replaces the buffer, and with it the view.
         const length = this.readBlocking();
-        for (const m of parseMessages(this.view, length)) {
-          const step = reply.step(m);
-          if (step === 'data' || step === 'last') {
-            yielding = true;
-            yield m;
-            yielding = false;
-          }
-          if (reply.ended) return { interrupted: reply.interrupted };
+        const { batch, error } = batchOf(reply, this.view, length);
+        if (batch.length > 0) {
+          yielding = true;
+          yield batch;
+          yielding = false;
         }
+        if (error !== undefined) throw error;
+        if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
       // Stopped early: read the rest, so that the kernel ends the dump.
@@ -267,7 +301,7 @@ export class NetlinkSocket implements Disposable {
     }
   }
 
-  private async *receiveReplyAsync(reply: Reply): AsyncGenerator<NetlinkMessage, ReplyEnd> {
+  private async *batchesAsync(reply: Reply): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
       for (let first = true; ; first = false) {
@@ -275,18 +309,39 @@ export class NetlinkSocket implements Disposable {
         if (!first) await nextTurn();
         const length = await this.readAsync();
         if (length === undefined) throw new SyscallError('recvfrom', constants.errno.EBADF, 'the netlink socket was closed while waiting for a reply');
-        for (const m of parseMessages(this.view, length)) {
-          const step = reply.step(m);
-          if (step === 'data' || step === 'last') {
-            yielding = true;
-            yield m;
-            yielding = false;
-          }
-          if (reply.ended) return { interrupted: reply.interrupted };
+        const { batch, error } = batchOf(reply, this.view, length);
+        if (batch.length > 0) {
+          yielding = true;
+          yield batch;
+          yielding = false;
         }
+        if (error !== undefined) throw error;
+        if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
       if (yielding && !reply.ended && !this.#closed) await this.drainAsync(reply);
+    }
+  }
+
+  private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {
+    const batches = this.batches(reply);
+    try {
+      let r = batches.next();
+      for (; !r.done; r = batches.next()) yield* r.value;
+      return r.value;
+    } finally {
+      batches.return({ interrupted: reply.interrupted });
+    }
+  }
+
+  private async *receiveReplyAsync(reply: Reply): AsyncGenerator<NetlinkMessage, ReplyEnd> {
+    const batches = this.batchesAsync(reply);
+    try {
+      let r = await batches.next();
+      for (; !r.done; r = await batches.next()) yield* r.value;
+      return r.value;
+    } finally {
+      await batches.return({ interrupted: reply.interrupted });
     }
   }
 
@@ -296,6 +351,16 @@ export class NetlinkSocket implements Disposable {
    */
   *request(type: number, flags: number, payload: Uint8Array): Generator<NetlinkMessage, ReplyEnd> {
     return yield* this.receive(this.send(type, flags, payload));
+  }
+
+  /** Sends a request and receives its reply one receive buffer at a time: {@link NetlinkSocket.receiveBatches}. */
+  *requestBatches(type: number, flags: number, payload: Uint8Array): Generator<NetlinkMessage[], ReplyEnd> {
+    return yield* this.receiveBatches(this.send(type, flags, payload));
+  }
+
+  /** Like {@link NetlinkSocket.requestBatches}, waiting on the event loop. */
+  async *requestBatchesAsync(type: number, flags: number, payload: Uint8Array): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
+    return yield* this.receiveBatchesAsync(this.send(type, flags, payload));
   }
 
   /** Like {@link NetlinkSocket.request}, receiving with {@link NetlinkSocket.receiveAsync}. */
