@@ -10,6 +10,7 @@ import { DecodeError } from '../runtime/codec.js';
 import { DestroyUnsupportedError } from '../query/destroy.js';
 import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
 import { watch } from '../query/watch.js';
+import { escapeControls } from '../query/display.js';
 import { NoDiagSupportError, SockDiag } from '../query/session.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
@@ -34,7 +35,9 @@ interface Sink {
 }
 
 /** Runs the command; returns the exit status. */
-export async function run(argv: readonly string[], out = new Output(), err = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
+export async function run(argv: readonly string[], out = new Output(), errLine = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
+  // Messages echo what the user typed and what the kernel named: keep them one line, with no terminal controls.
+  const err = (line: string) => errLine(escapeControls(line));
   let o: CliOptions;
   try {
     o = parseCli(argv);
@@ -76,8 +79,9 @@ export async function run(argv: readonly string[], out = new Output(), err = (li
   try {
     diag = SockDiag.open({ netns });
   } catch (e) {
-    if (e instanceof SyscallError && (e.code === 'ENOENT' || e.code === 'EPERM')) {
-      err(e.code === 'ENOENT' ? `network namespace '${o.netns}' does not exist` : `no permission to enter network namespace '${o.netns}' (run as root)`);
+    if (e instanceof SyscallError && netns) {
+      const why = { ENOENT: 'does not exist', EPERM: 'cannot be entered: no permission (it needs CAP_SYS_ADMIN; run as root)', EINVAL: 'is not a network namespace' }[e.code];
+      err(`network namespace '${o.netns}' ${why ?? `cannot be entered: ${e.message}`}`);
       return 2;
     }
     throw e;
@@ -232,7 +236,7 @@ function interfaceNames(netns: NetnsSpec | undefined): (index: number) => string
   const names = new Map<number, string>();
   return (index) => {
     let name = names.get(index);
-    if (name === undefined) names.set(index, (name = interfaceName(index, netns) ?? String(index)));
+    if (name === undefined) names.set(index, (name = escapeControls(interfaceName(index, netns) ?? String(index))));
     return name;
   };
 }

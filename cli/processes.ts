@@ -3,6 +3,7 @@
  * links under `/proc/PID/fd`, as ss does.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { displayBytes } from '../query/display.js';
 
 /** A process holding a socket through one of its file descriptors. */
 export interface SocketUser {
@@ -51,11 +52,11 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** The command name from /proc/PID/stat (between the first '(' and the last ')'). */
+/** The command name from /proc/PID/stat (between the first '(' and the last ')'), made safe to print. */
 function processName(statPath: string): string {
   try {
-    const stat = readFileSync(statPath, 'latin1');
-    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const stat = readFileSync(statPath);
+    return displayBytes(stat.subarray(stat.indexOf(0x28) + 1, stat.lastIndexOf(0x29)));
   } catch {
     return '?';
   }

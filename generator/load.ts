@@ -110,6 +110,10 @@ const fileShape: Shape = {
   required: ['name', 'doc'],
 };
 
+/** The format's rule for attribute ids (schema/README.md): 14 bits, as nla_type without its two flag bits. */
+const MAX_ATTRIBUTE_ID = 0x3fff;
+/** The largest byte length or element count of a member: a struct is never bigger. */
+const MAX_LEN = 0xffff;
 const intSizes: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
 const isInt = (t: string): t is IntType => t in intSizes;
 const attrTypes = new Set<string>(['unused', 'pad', 'flag', 'string', 'binary', 'nest', ...Object.keys(intSizes)]);
@@ -169,7 +173,21 @@ class Resolver {
     }
     this.checkReferences();
     this.checkTypeScriptNames();
+    this.checkAttributeIds();
     return this.schema;
+  }
+
+  /** Attribute ids must fit the type field of struct nlattr without its flag bits (the schema's nla-type-mask). */
+  private checkAttributeIds(): void {
+    const mask = this.schema.files.flatMap((f) => f.definitions).find((d) => d.kind === 'const' && d.name === 'nla-type-mask');
+    const max = mask?.kind === 'const' ? mask.value : MAX_ATTRIBUTE_ID;
+    for (const set of this.schema.sets.values()) {
+      for (const a of set.attributes) {
+        if (a.value < 0 || (max !== undefined && a.value > max)) {
+          this.problem(a.place, `attribute '${a.name}' has id ${a.value}, outside 0 to ${max} (the attribute type field, without its flag bits)`);
+        }
+      }
+    }
   }
 
   /** Two items whose generated TypeScript names collide (generated/index.ts exports every module). */
@@ -215,6 +233,11 @@ class Resolver {
 
   private item(c: Checked, cName: string) {
     const r = c.value as Raw;
+    const name = str(r, 'name');
+    // Names become TypeScript identifiers and object keys: '' and '__proto__' cannot be either.
+    if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) {
+      this.problem(c.fields?.name?.place ?? c.place, `name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, '-' and '_'`);
+    }
     return { name: str(r, 'name')!, cName: str(r, 'c-name') ?? cName, doc: str(r, 'doc'), since: str(r, 'since'), place: c.place };
   }
 
@@ -320,6 +343,8 @@ class Resolver {
         const er: Raw = typeof e.value === 'string' ? { name: e.value } : (e.value as Raw);
         const explicit = num(er, 'value');
         const value = explicit ?? (type === 'flags' ? 2 ** next : next);
+        // The generated flag masks are 32-bit.
+        if (type === 'flags' && (value < 0 || value > 0xffffffff)) this.problem(e.place, `flag '${String(er.name)}' is ${value}, beyond 32 bits`);
         // After an explicit flag value, go on from the bit above its lowest set bit (a 0 value, "none", has no bits: stay).
         if (explicit === undefined) next += 1;
         else if (type !== 'flags') next = explicit + 1;
@@ -368,6 +393,10 @@ class Resolver {
       if (names.has(mname)) this.problem(place, `duplicate member name '${mname}' in struct '${name}'`);
       names.add(mname);
       const len = num(m, 'len');
+      if (len !== undefined && (len < 1 || len > MAX_LEN)) {
+        this.problem(at('len'), `len ${len} of member '${mname}' is out of range (1 to ${MAX_LEN})`);
+        continue;
+      }
       const bits = num(m, 'bits');
       const hint = str(m, 'display-hint');
       const order = str(m, 'byte-order');
@@ -463,7 +492,8 @@ class Resolver {
     const size = Math.ceil(offset / align) * align;
     const declared = num(r, 'size');
     if (declared !== undefined && declared !== size) this.problem(raw.c.fields?.size?.place ?? raw.c.place, `struct '${name}' is declared as ${declared} bytes but its members lay out to ${size}`);
-    const minSize = num(r, 'min-size') ?? size;
+    const minSize = Math.max(0, num(r, 'min-size') ?? size);
+    if ((num(r, 'min-size') ?? 0) < 0) this.problem(raw.c.fields?.['min-size']?.place ?? raw.c.place, `min-size of struct '${name}' is negative`);
     if (minSize > size) this.problem(raw.c.fields?.['min-size']?.place ?? raw.c.place, `min-size ${minSize} of struct '${name}' exceeds its size ${size}`);
     for (const m of members) m.required = m.offset + m.size <= minSize;
     const fam = str(r, 'address-family');

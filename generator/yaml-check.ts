@@ -65,6 +65,7 @@ export function readYaml(file: string, text: string, shape: Shape, problems: Sch
       const v = node.value;
       if (s === 'string' && typeof v !== 'string') return fail(`${what} must be a string, not ${JSON.stringify(v)}`);
       if (s === 'int' && !(typeof v === 'number' && Number.isInteger(v))) return fail(`${what} must be an integer, not ${JSON.stringify(v)}`);
+      if (s === 'int' && !Number.isSafeInteger(v)) return fail(`${what} is ${String(v)}, beyond the integers a number holds exactly (2^53)`);
       if (s === 'bool' && typeof v !== 'boolean') return fail(`${what} must be true or false`);
       return { value: v, place };
     }

@@ -8,6 +8,7 @@ import { AddressFamily, socketTypeName } from '../generated/socket.js';
 import { decodeUnixDiagAttrs, decodeUnixDiagMsg, encodeUnixDiagReq, UdiagShow, udiagShowMask, UNIX_DIAG_MSG_SIZE } from '../generated/unix_diag.js';
 import type { NetlinkMessage } from '../runtime/netlink-socket.js';
 import { stateMask, stateName } from './inet.js';
+import { displayBytes } from './display.js';
 import type { UnixQuery, UnixSocket } from './types.js';
 
 const ATTRS_AT = (UNIX_DIAG_MSG_SIZE + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
@@ -52,30 +53,5 @@ export function decodeUnixSocket(m: NetlinkMessage): UnixSocket {
 export function unixDisplayName(name: Uint8Array): string {
   // A path name ends at its first NUL (the kernel may keep the terminator); an abstract name has no end marker.
   const end = name[0] === 0 || name.indexOf(0) === -1 ? name.length : name.indexOf(0);
-  let out = '';
-  for (let i = 0; i < end; ) {
-    const b = name[i]!;
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
-    const ch = len > 1 && i + len <= end ? utf8Char(name.subarray(i, i + len)) : undefined;
-    if (b === 0) out += '@';
-    else if (len === 1 && b >= 0x20 && b !== 0x7f) out += String.fromCharCode(b);
-    else if (ch !== undefined && !/[\u0080-\u009f]/.test(ch)) {
-      out += ch;
-      i += len;
-      continue;
-    } else out += `\\x${b.toString(16).padStart(2, '0')}`;
-    i++;
-  }
-  return out;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** One UTF-8 encoded character, or undefined when the bytes are not valid UTF-8. */
-function utf8Char(bytes: Uint8Array): string | undefined {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
+  return displayBytes(name.subarray(0, end), '@');
 }

@@ -4,6 +4,7 @@
  */
 import { NetlinkProtocol } from '../generated/netlink.js';
 import { SockDiagMcastGroup, SockDiagMsgType } from '../generated/sock_diag.js';
+import { SyscallError } from '../runtime/errors.js';
 import { NetlinkSocket } from '../runtime/netlink-socket.js';
 import { decodeInetSocket } from './inet.js';
 import type { InetSocket, QueryOptions } from './types.js';
@@ -25,7 +26,7 @@ export async function* watch(options: WatchOptions = {}): AsyncGenerator<InetSoc
   const protocols = options.protocols ?? ['tcp', 'udp'];
   const families = options.families ?? ['inet', 'inet6'];
   const groups = families.flatMap((f) => protocols.map((p) => SockDiagMcastGroup[`${f}-${p}-destroy`]));
-  using socket = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, groups });
+  using socket = subscribe(options, groups);
   const stop = () => socket.close();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
@@ -35,5 +36,17 @@ export async function* watch(options: WatchOptions = {}): AsyncGenerator<InetSoc
     }
   } finally {
     options.signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Opens the socket that receives the events; a refused subscription says what it needs. */
+function subscribe(options: WatchOptions, groups: number[]): NetlinkSocket {
+  try {
+    return NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, groups });
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === 'EPERM' && e.syscall === 'setsockopt') {
+      throw new SyscallError(e.syscall, e.errno, 'subscribing to sock_diag destroy events needs CAP_NET_ADMIN');
+    }
+    throw e;
   }
 }
