@@ -1,0 +1,106 @@
+// The library side of the benchmark, run as a whole process by bench/run.ts:
+// plain ESM over the built package (dist/), so no TypeScript loader is timed.
+//
+//   node bench/lib-dump.mjs --netns NAME --mode sync|async|lookup|load [--ext] [--dport PORT] [--count N]
+//
+// sync/async: one TCP dump, IPv4 + IPv6, every socket decoded (with --ext:
+// tcp_info, meminfo, skmeminfo and cong asked for and read). --dport hands the
+// kernel an INET_DIAG_REQ_BYTECODE program that keeps only that remote port.
+// lookup: --count lookups by 4-tuple through one open SockDiag, over sockets taken
+// from a dump first (not timed). load: nothing but loading the library (a floor).
+// Prints one JSON line: what was counted and the in-process time.
+import { parseArgs } from 'node:util';
+import { inet, inetAsync, SockDiag } from '../dist/query/index.js';
+import { encodeInetDiagBcOp, InetDiagBcCode } from '../dist/generated/inet_diag.js';
+
+const { values } = parseArgs({
+  options: {
+    netns: { type: 'string' },
+    mode: { type: 'string', default: 'sync' },
+    ext: { type: 'boolean', default: false },
+    dport: { type: 'string' },
+    count: { type: 'string', default: '10000' },
+  },
+});
+const netns = values.netns ? { name: values.netns } : undefined;
+const EXT = ['info', 'meminfo', 'skmeminfo', 'cong'];
+
+/** A program that accepts sockets whose remote port is `port` (as `ss dport = :PORT` compiles it). */
+function dportProgram(port) {
+  const ops = [
+    // Remote port == port: go on 8 bytes later (the end: accept); else 12 (past the end: reject).
+    encodeInetDiagBcOp({ code: InetDiagBcCode['d-eq'], yes: 8, no: 12 }),
+    encodeInetDiagBcOp({ code: 0, yes: 0, no: port }),
+  ];
+  const out = new Uint8Array(8);
+  out.set(ops[0], 0);
+  out.set(ops[1], 4);
+  return out;
+}
+
+let sum = 0;
+/** Reads fields from every part of the record, so lazy decoding would be paid for too. */
+function consume(s) {
+  sum += s.sport + s.dport + s.src.length + s.dst.length + s.inode + s.state.length;
+  const i = s.info;
+  if (i !== undefined) sum += i.rtt + i.sndCwnd + i.rcvSpace + (i.bytesAcked !== undefined ? 1 : 0);
+  if (s.meminfo !== undefined) sum += s.meminfo.tmem;
+  if (s.skmeminfo !== undefined) sum += s.skmeminfo[0] ?? 0;
+  if (s.cong !== undefined) sum += s.cong.length;
+}
+
+const query = { netns, ext: values.ext ? EXT : undefined };
+if (values.dport !== undefined) query.bytecode = dportProgram(Number(values.dport));
+
+let result;
+if (values.mode === 'sync' || values.mode === 'async') {
+  let sockets = 0;
+  let withInfo = 0;
+  const t0 = performance.now();
+  if (values.mode === 'sync') {
+    for (const s of inet(query)) {
+      sockets++;
+      if (s.info !== undefined) withInfo++;
+      consume(s);
+    }
+  } else {
+    for await (const s of inetAsync(query)) {
+      sockets++;
+      if (s.info !== undefined) withInfo++;
+      consume(s);
+    }
+  }
+  const ms = performance.now() - t0;
+  result = { mode: values.mode, sockets, withInfo, ms, checksum: sum };
+} else if (values.mode === 'lookup') {
+  const count = Number(values.count);
+  let misses = 0;
+  let ms = 0;
+  let distinct = 0;
+  const diag = SockDiag.open({ netns });
+  try {
+    // The sockets to look up come from a dump on a socket of its own, read to the end.
+    const targets = [];
+    for (const s of inet({ netns, states: ['established'] })) {
+      if (targets.length < count) targets.push({ family: s.family, src: s.src, sport: s.sport, dst: s.dst, dport: s.dport, cookie: s.cookie });
+    }
+    if (targets.length === 0) throw new Error('no established sockets to look up');
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const t = targets[i % targets.length];
+      const s = diag.inetLookup({ family: t.family, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
+      if (s === undefined || s.cookie !== t.cookie) misses++;
+      else consume(s);
+    }
+    ms = performance.now() - t0;
+    distinct = targets.length;
+  } finally {
+    diag.close();
+  }
+  result = { mode: 'lookup', lookups: count, distinct, misses, ms, perSecond: (count / ms) * 1000, checksum: sum };
+} else if (values.mode === 'load') {
+  result = { mode: 'load', ms: 0 };
+} else {
+  throw new Error(`unknown --mode ${values.mode}`);
+}
+process.stdout.write(JSON.stringify(result) + '\n');
