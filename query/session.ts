@@ -58,6 +58,17 @@ interface DumpSpec<T> {
   retries?: number;
 }
 
+/** A query's filter: where it runs, and the user-space test of what the kernel returns. */
+interface InetFilter {
+  plan?: FilterPlan;
+  keep: (s: InetSocket) => boolean;
+}
+
+/** The status of a finished INET dump. */
+function inetStatus(interrupted: boolean, plan: FilterPlan | undefined): DumpStatus {
+  return { interrupted, filter: plan && { kernel: plan.kernel, userspace: plan.userspace } };
+}
+
 /** A socket record with the kernel's unique id, to drop repeats of retried dumps. */
 type Cookied = { cookie?: bigint };
 
@@ -86,14 +97,12 @@ export class SockDiag implements Disposable {
       try {
         end = yield* this.run(this.inetSpec(q, family, filter));
       } catch (e) {
-        // Mark conditions need CAP_NET_ADMIN: the kernel refuses the program before it sends anything.
-        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.plan?.needsNetAdmin)) throw e;
-        filter = this.planFilter(q, false);
+        filter = this.withoutMark(e, q, filter);
         end = yield* this.run(this.inetSpec(q, family, filter));
       }
       interrupted ||= end.interrupted;
     }
-    return (this.status = { interrupted, filter: filter.plan && { kernel: filter.plan.kernel, userspace: filter.plan.userspace } });
+    return (this.status = inetStatus(interrupted, filter.plan));
   }
 
   /** Like {@link SockDiag.inet}, without holding the event loop for more than one receive buffer at a time. */
@@ -106,13 +115,21 @@ export class SockDiag implements Disposable {
       try {
         end = yield* this.runAsync(this.inetSpec(q, family, filter));
       } catch (e) {
-        if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.plan?.needsNetAdmin)) throw e;
-        filter = this.planFilter(q, false);
+        filter = this.withoutMark(e, q, filter);
         end = yield* this.runAsync(this.inetSpec(q, family, filter));
       }
       interrupted ||= end.interrupted;
     }
-    return (this.status = { interrupted, filter: filter.plan && { kernel: filter.plan.kernel, userspace: filter.plan.userspace } });
+    return (this.status = inetStatus(interrupted, filter.plan));
+  }
+
+  /**
+   * Mark conditions need CAP_NET_ADMIN: the kernel refuses such a program (EPERM)
+   * before it sends anything. Then the plan without them, to run again; else `e` again.
+   */
+  private withoutMark(e: unknown, q: InetQuery, filter: InetFilter): InetFilter {
+    if (!(e instanceof NetlinkError && e.code === 'EPERM' && filter.plan?.needsNetAdmin)) throw e;
+    return this.planFilter(q, false);
   }
 
   /**
@@ -194,7 +211,7 @@ export class SockDiag implements Disposable {
     this.close();
   }
 
-  private inetSpec(q: InetQuery, family: 'inet' | 'inet6', filter: { plan?: FilterPlan; keep: (s: InetSocket) => boolean }): DumpSpec<InetSocket> {
+  private inetSpec(q: InetQuery, family: 'inet' | 'inet6', filter: InetFilter): DumpSpec<InetSocket> {
     const protocol = IpProtocol[q.protocol ?? 'tcp'];
     return {
       what: (q.protocol ?? 'tcp').toUpperCase(),
@@ -215,7 +232,7 @@ export class SockDiag implements Disposable {
   }
 
   /** Splits `q.filter` between the kernel and user space. */
-  private planFilter(q: InetQuery, mark: boolean): { plan?: FilterPlan; keep: (s: InetSocket) => boolean } {
+  private planFilter(q: InetQuery, mark: boolean): InetFilter {
     if (!q.filter) return { keep: () => true };
     // Interface names mean the interfaces of the namespace asked about, as in ss.
     const ifindex = (name: string) => interfaceIndex(name, this.netns);
