@@ -8,7 +8,7 @@ import type { TcpStateName } from '../generated/inet_diag.js';
 import { ALL_STATES, STATE_WORDS } from './states.js';
 
 /** A socket table the command can list. */
-export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'unix' | 'packet' | 'netlink';
+export type Table = 'tcp' | 'udp' | 'raw' | 'mptcp' | 'sctp' | 'unix' | 'packet' | 'netlink' | 'xdp' | 'vsock' | 'smc' | 'tipc';
 
 /** What the user asked for. */
 export interface CliOptions {
@@ -70,8 +70,13 @@ export const FLAGS = {
   raw: { type: 'boolean', short: 'w' },
   unix: { type: 'boolean', short: 'x' },
   mptcp: { type: 'boolean', short: 'M' },
+  sctp: { type: 'boolean', short: 'S' },
   packet: { type: 'boolean', short: '0' },
   netlink: { type: 'boolean' },
+  xdp: { type: 'boolean' },
+  vsock: { type: 'boolean' },
+  smc: { type: 'boolean' },
+  tipc: { type: 'boolean' },
   family: { type: 'string', short: 'f', multiple: true },
   query: { type: 'string', short: 'A', multiple: true },
   net: { type: 'string', short: 'N' },
@@ -84,12 +89,13 @@ export const FLAGS = {
 } as const;
 
 const QUERY_TABLES: Record<string, Table[]> = {
-  all: ['tcp', 'udp', 'raw', 'mptcp', 'unix', 'packet', 'netlink'],
-  inet: ['tcp', 'udp', 'raw', 'mptcp'],
+  all: ['tcp', 'udp', 'raw', 'mptcp', 'sctp', 'unix', 'packet', 'netlink', 'xdp', 'vsock', 'smc', 'tipc'],
+  inet: ['tcp', 'udp', 'raw', 'mptcp', 'sctp'],
   tcp: ['tcp'],
   udp: ['udp'],
   raw: ['raw'],
   mptcp: ['mptcp'],
+  sctp: ['sctp'],
   unix: ['unix'],
   unix_stream: ['unix'],
   unix_dgram: ['unix'],
@@ -98,10 +104,16 @@ const QUERY_TABLES: Record<string, Table[]> = {
   packet_raw: ['packet'],
   packet_dgram: ['packet'],
   netlink: ['netlink'],
+  xdp: ['xdp'],
+  vsock: ['vsock'],
+  vsock_stream: ['vsock'],
+  vsock_dgram: ['vsock'],
+  smc: ['smc'],
+  tipc: ['tipc'],
 };
 /** -A words that name one socket type of a table. */
 const QUERY_TYPES: Record<string, string> = {
-  unix_stream: 'stream', unix_dgram: 'dgram', unix_seqpacket: 'seqpacket', packet_raw: 'raw', packet_dgram: 'dgram',
+  unix_stream: 'stream', unix_dgram: 'dgram', unix_seqpacket: 'seqpacket', packet_raw: 'raw', packet_dgram: 'dgram', vsock_stream: 'stream', vsock_dgram: 'dgram',
 };
 const FAMILY_WORDS = { inet: 'inet', inet6: 'inet6', unix: 'unix', local: 'unix' } as const;
 
@@ -116,7 +128,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const v = parsed.values;
   const tables = new Set<Table>();
   const flagTables: [boolean | undefined, Table][] = [
-    [v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp'], [v.packet, 'packet'], [v.netlink, 'netlink'],
+    [v.tcp, 'tcp'], [v.udp, 'udp'], [v.raw, 'raw'], [v.unix, 'unix'], [v.mptcp, 'mptcp'], [v.sctp, 'sctp'], [v.packet, 'packet'], [v.netlink, 'netlink'],
+    [v.xdp, 'xdp'], [v.vsock, 'vsock'], [v.smc, 'smc'], [v.tipc, 'tipc'],
   ];
   for (const [on, t] of flagTables) if (on) tables.add(t);
   // Socket types asked for by -A unix_dgram and the like; a table named whole takes every type.
@@ -148,7 +161,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (v.kill && filter.length === 0 && !states && !v.all) {
     throw new UsageError('-K destroys every socket listed: give a filter or state, or -a/--all to mean every socket');
   }
-  for (const t of ['unix', 'packet', 'netlink'] as const) if (v.kill && tables.has(t)) throw new UsageError(`-K works on TCP and UDP sockets, not ${t} ones`);
+  for (const t of ['unix', 'packet', 'netlink', 'xdp', 'vsock', 'smc', 'tipc'] as const) if (v.kill && tables.has(t)) throw new UsageError(`-K works on TCP and UDP sockets, not ${t} ones`);
   return {
     tables,
     socketTypes: new Map([...types].flatMap(([t, set]) => (set === 'all' ? [] : [[t, set] as const]))),

@@ -9,13 +9,19 @@ Which sockets (default: connected sockets of every table):
   -w, --raw            RAW sockets                     sockdiag -w
   -x, --unix           UNIX domain sockets             sockdiag -x
   -M, --mptcp          MPTCP sockets                   sockdiag -M
+  -S, --sctp           SCTP sockets                    sockdiag -S
   -0, --packet         PACKET sockets                  sockdiag -0
       --netlink        NETLINK sockets                 sockdiag --netlink
+      --xdp, --vsock, --smc, --tipc
+                       AF_XDP, VSOCK, SMC and TIPC sockets (where the
+                       kernel has their diag modules)  sockdiag --vsock
   -4, --ipv4           only IPv4 sockets               sockdiag -t4
   -6, --ipv6           only IPv6 sockets               sockdiag -t6
   -f, --family FAMILY  inet, inet6 or unix             sockdiag -f inet6
-  -A, --query TABLES   all, inet, tcp, udp, raw, mptcp, unix, packet, netlink
-                       (comma-separated)
+  -A, --query TABLES   all, inet, tcp, udp, raw, mptcp, sctp, unix (unix_stream,
+                       unix_dgram, unix_seqpacket), packet (packet_raw,
+                       packet_dgram), netlink, xdp, vsock (vsock_stream,
+                       vsock_dgram), smc, tipc (comma-separated)
                                                        sockdiag -A tcp,unix
   -l, --listening      only listening sockets          sockdiag -tl
   -a, --all            sockets in every state          sockdiag -ta

@@ -9,6 +9,8 @@ import { IpProtocol, socketTypeName } from '../generated/socket.js';
 import { DecodeError } from '../runtime/codec.js';
 import { DestroyUnsupportedError } from '../query/destroy.js';
 import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
+import type { FamilyName } from '../query/families.js';
+import type { InetProtocol } from '../query/types.js';
 import { watch } from '../query/watch.js';
 import { escapeControls } from '../query/display.js';
 import { NoDiagSupportError, SockDiag } from '../query/session.js';
@@ -21,9 +23,9 @@ import { HELP } from './help.js';
 import { JsonWriter, socketJson } from './json.js';
 import { ClosedOutput, Output } from './output.js';
 import { cgroupPaths } from './cgroups.js';
-import { DEFAULT_TABLES, planDumps, type Dump } from './plan.js';
+import { DEFAULT_TABLES, planDumps, STATELESS_TABLES, type Dump } from './plan.js';
 import { socketUsers } from './processes.js';
-import { inetRow, inodeOf, netid, netlinkRow, packetRow, stateOf, unixRow, type AnySocket, type RowContext } from './rows.js';
+import { inetRow, inodeOf, netid, netlinkRow, otherRow, packetRow, stateOf, unixRow, type AnySocket, type OtherSocket, type RowContext } from './rows.js';
 import { Services } from './services.js';
 import { Summary } from './summary.js';
 import { TextTable } from './text.js';
@@ -125,14 +127,14 @@ function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, ki
     for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
     return;
   }
-  if (d.table === 'packet' || d.table === 'netlink') {
-    // These sockets have no state; ss lists them with the closed ones.
-    if (filter || kill || !d.states.includes('close')) return;
-    for (const s of diag.sockets(d.table)) sink.add(d.table, s);
+  if (d.table === 'vsock' || STATELESS_TABLES.includes(d.table)) {
+    // Stateless sockets are listed with the closed ones, as ss does.
+    if (filter || kill || (d.table !== 'vsock' && !d.states.includes('close'))) return;
+    for (const s of diag.sockets(d.table as FamilyName)) sink.add(d.table, s);
     return;
   }
   for (const family of d.families) {
-    const q = { family, protocol: d.table, states: d.states, ext: d.ext, filter: filter ?? undefined };
+    const q = { family, protocol: d.table as InetProtocol, states: d.states, ext: d.ext, filter: filter ?? undefined };
     if (!kill) {
       for (const s of diag.inet(q)) sink.add(d.table, s);
       continue;
@@ -209,7 +211,8 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
       if (s.family === 'unix') unixRows.push(s);
       else if (s.family === 'netlink') text.add(netlinkRow(s, ctx));
       else if (s.family === 'packet') text.add(packetRow(s, ctx));
-      else text.add(inetRow(table, s, ctx));
+      else if (s.family === 'inet' || s.family === 'inet6') text.add(inetRow(table, s, ctx));
+      else text.add(otherRow(table, s as OtherSocket, ctx));
     },
     end: () => {
       ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));

@@ -15,11 +15,13 @@ export interface Dump {
   ext: InetDiagExtName[];
 }
 
-const INET_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'mptcp'];
+const INET_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'mptcp', 'sctp'];
 /** The tables ss lists when no table flag is given. */
 export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix', 'packet', 'netlink'];
+/** Tables whose sockets have no connection state; ss lists them with the closed ones. */
+export const STATELESS_TABLES: readonly Table[] = ['packet', 'netlink', 'xdp', 'smc', 'tipc'];
 /** Tables that are not INET, and have no address family to select with -4/-6. */
-const OTHER_TABLES: readonly Table[] = ['unix', 'packet', 'netlink'];
+const OTHER_TABLES: readonly Table[] = ['unix', 'packet', 'netlink', 'xdp', 'vsock', 'smc', 'tipc'];
 
 /** The dumps a command line asks for, in output order. */
 export function planDumps(o: CliOptions): Dump[] {
@@ -49,7 +51,7 @@ function statesFor(table: Table, o: CliOptions): TcpStateName[] {
   else if (o.tables.size === 0) states = [...DEFAULT_STATES];
   else if (table === 'udp' || table === 'raw') states = ['established'];
   // Packet and netlink sockets have no connection state; ss counts them as closed.
-  else if (table === 'packet' || table === 'netlink') states = ['close'];
+  else if (STATELESS_TABLES.includes(table)) states = ['close'];
   else states = [...DEFAULT_STATES];
   // Request sockets (SYN received, not yet accepted) are reported as syn-recv.
   if (states.includes('syn-recv') && !OTHER_TABLES.includes(table)) states = [...states, 'new-syn-recv'];

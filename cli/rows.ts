@@ -4,8 +4,9 @@
  */
 import { netlinkProtocolName } from '../generated/netlink.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
-import { socketTypeName } from '../generated/socket.js';
-import type { NetlinkSocketInfo, PacketSocketInfo } from '../query/families.js';
+import { SocketType, socketTypeName } from '../generated/socket.js';
+import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo, VsockSocketInfo, XdpSocketInfo } from '../query/families.js';
+import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
 import { extendedInet, extendedUnix, infoText, skmemText, timerText } from './details.js';
@@ -28,13 +29,15 @@ export interface RowContext {
 }
 
 /** Any socket the command lists. */
-export type AnySocket = InetSocket | UnixSocket | NetlinkSocketInfo | PacketSocketInfo;
+export type AnySocket = InetSocket | UnixSocket | NetlinkSocketInfo | PacketSocketInfo | OtherSocket;
+/** Sockets of the families this kernel may lack (listed plainly; --json has every field). */
+export type OtherSocket = XdpSocketInfo | VsockSocketInfo | SmcSocketInfo | TipcSocketInfo;
 
 const UNIX_NETID: Record<string, string> = { stream: 'u_str', dgram: 'u_dgr', seqpacket: 'u_seq' };
 const PACKET_NETID: Record<string, string> = { raw: 'p_raw', dgram: 'p_dgr' };
 /** ss's short names of netlink protocols. */
 const NETLINK_LABEL: Record<string, string> = {
-  route: 'rtnl', firewall: 'fw', 'sock-diag': 'tcpdiag', 'fib-lookup': 'fiblookup', netfilter: 'nft', 'ip6-fw': 'ip6fw', 'kobject-uevent': 'kobj_uevent', generic: 'genl',
+  route: 'rtnl', firewall: 'fw', 'sock-diag': 'tcpdiag', 'fib-lookup': 'fiblookup', netfilter: 'nft', 'ip6-fw': 'ip6fw', 'kobject-uevent': 'uevent', generic: 'genl',
 };
 
 /** The Netid column of a socket. */
@@ -42,17 +45,35 @@ export function netid(table: Table, s: AnySocket): string {
   if (s.family === 'unix') return UNIX_NETID[s.type] ?? s.type;
   if (s.family === 'packet') return PACKET_NETID[socketTypeName(s.pdiagType) ?? ''] ?? 'p_???';
   if (s.family === 'netlink') return 'nl';
+  if (s.family === 'vsock') return s.vdiagType === SocketType.dgram ? 'v_dgr' : 'v_str';
   return table;
 }
 
 /** The inode of a socket (each family names the field its own way). */
 export function inodeOf(s: AnySocket): number {
-  return s.family === 'packet' ? s.pdiagIno : s.family === 'netlink' ? s.ndiagIno : s.inode;
+  switch (s.family) {
+    case 'packet':
+      return s.pdiagIno;
+    case 'netlink':
+      return s.ndiagIno;
+    case 'xdp':
+      return s.xdiagIno;
+    case 'vsock':
+      return s.vdiagIno;
+    case 'smc':
+      return Number(s.diagInode);
+    case 'tipc':
+      return 0;
+    default:
+      return s.inode;
+  }
 }
 
 /** The State column of a socket: ss labels; packet and netlink sockets count as unconnected. */
 export function stateOf(s: AnySocket): string {
-  return s.family === 'packet' || s.family === 'netlink' ? 'close' : s.state;
+  if (s.family === 'vsock') return stateName(s.vdiagState);
+  if (s.family === 'smc') return stateName(s.diagState);
+  return 'state' in s ? s.state : 'close';
 }
 
 function port(p: number, table: Table, ctx: RowContext): string {
@@ -143,6 +164,32 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     sep: ':',
     peerSep: '',
     tail: tail([o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : '']),
+    more: [],
+  };
+}
+
+/** XDP, VSOCK, SMC and TIPC sockets: the endpoints each family has, and the inode. */
+export function otherRow(table: Table, s: OtherSocket, ctx: RowContext): TextRow {
+  const ends =
+    s.family === 'vsock'
+      ? [String(s.vdiagSrcCid), String(s.vdiagSrcPort), String(s.vdiagDstCid), String(s.vdiagDstPort)]
+      : s.family === 'xdp'
+        ? [s.info ? ctx.ifname(s.info.ifindex) : '*', s.info ? String(s.info.queueId) : '*', '*', '*']
+        : s.family === 'smc'
+          ? [s.id.src, String(s.id.sport), s.id.dst, String(s.id.dport)]
+          : ['*', '*', '*', '*'];
+  const inode = inodeOf(s);
+  return {
+    netid: netid(table, s),
+    state: STATE_LABEL[stateOf(s)] ?? stateOf(s),
+    recvQ: '0',
+    sendQ: '0',
+    localAddr: ends[0]!,
+    localPort: ends[1]!,
+    peerAddr: ends[2]!,
+    peerPort: ends[3]!,
+    sep: ':',
+    tail: tail([ctx.options.processes ? usersText(ctx.users?.get(inode)) : '', ctx.options.extended ? `ino:${inode}` : '']),
     more: [],
   };
 }

@@ -89,7 +89,8 @@ export const FAMILIES: { [F in FamilyName]: FamilySpec<F> } = {
         diagFamily: AddressFamily.smc,
         pad: new Uint8Array(3),
         diagExt: smcDiagExtMask(names(SmcDiagExt)),
-        id: { sport: 0, dport: 0, src: '', dst: '', if: 0, cookie: NO_COOKIE },
+        // The id is ignored in a dump: all zero (the family is AF_SMC, so any address text of 16 bytes).
+        id: { sport: 0, dport: 0, src: '::', dst: '::', if: 0, cookie: NO_COOKIE },
       }),
     decode: (m) => record<SmcSocketInfo>('smc', m, SMC_DIAG_MSG_SIZE, decodeSmcDiagMsg, decodeSmcDiagAttrs),
   },

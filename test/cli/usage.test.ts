@@ -31,7 +31,7 @@ describe('bad input: one line on stderr naming the problem, exit status 2', () =
   it('a bad state name', () => usageError(['-t', 'state', 'sleeping'], /unknown state 'sleeping'/));
   it('a state word without a name', () => usageError(['-t', 'exclude'], /'exclude' needs a state name/));
   it('a bad family', () => usageError(['-f', 'ipx'], /unknown family 'ipx'/));
-  it('a bad table for -A', () => usageError(['-A', 'tcp,sctp'], /unknown socket table 'sctp'/));
+  it('a bad table for -A', () => usageError(['-A', 'tcp,dccp'], /unknown socket table 'dccp'/));
   it('a flag without its value', () => usageError(['-N'], /--net/));
   it('--json with --ndjson', () => usageError(['--json', '--ndjson'], /--json and --ndjson/));
 
