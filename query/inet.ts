@@ -5,6 +5,7 @@
 import {
   decodeInetDiagAttrs,
   decodeInetDiagMsg,
+  encodeInetDiagReq,
   encodeInetDiagReqAttrs,
   encodeInetDiagReqV2,
   idiagTimerName,
@@ -12,11 +13,13 @@ import {
   INET_DIAG_NOCOOKIE,
   inetDiagExtMask,
   tcpStateName,
+  TCPDIAG_GETSOCK,
   TcpState,
   type InetDiagReqAttrs,
   type TcpStateName,
 } from '../generated/inet_diag.js';
 import { NLMSG_ALIGNTO } from '../generated/netlink.js';
+import { SockDiagMsgType } from '../generated/sock_diag.js';
 import { AddressFamily, IpProtocol } from '../generated/socket.js';
 import type { NetlinkMessage } from '../runtime/netlink-socket.js';
 import type { InetLookup, InetProtocol, InetQuery, InetSocket, StateName } from './types.js';
@@ -113,10 +116,34 @@ export function decodeInetSocket(m: NetlinkMessage, protocol?: number): InetSock
   return decodeInetDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, sock as InetSocket, protocol);
 }
 
-/** Families to ask for. */
-export function families(q: InetQuery): ('inet' | 'inet6')[] {
-  const f = q.family ?? 'all';
-  return f === 'all' ? ['inet', 'inet6'] : [f];
+/**
+ * The requests of a dump: one per family; but TCP of both families is one legacy
+ * TCPDIAG_GETSOCK request, which the kernel answers in one walk of its socket tables
+ * (as ss asks), where two SOCK_DIAG_BY_FAMILY requests would walk them twice.
+ */
+export function inetRequests(q: InetQuery, states: number): { type: number; payload: Uint8Array }[] {
+  const both = (q.family ?? 'all') === 'all';
+  if (both && (q.protocol ?? 'tcp') === 'tcp') return [{ type: TCPDIAG_GETSOCK, payload: legacyRequest(q, states) }];
+  const families: ('inet' | 'inet6')[] = both ? ['inet', 'inet6'] : [q.family as 'inet' | 'inet6'];
+  return families.map((f) => ({ type: SockDiagMsgType['diag-by-family'], payload: inetRequest(q, f, states) }));
+}
+
+/** `struct inet_diag_req` (v1) for TCPDIAG_GETSOCK; the kernel dumps both families for it. */
+function legacyRequest(q: InetQuery, states: number): Uint8Array {
+  const req = encodeInetDiagReq({
+    family: AddressFamily.inet,
+    srcLen: 0,
+    dstLen: 0,
+    ext: inetDiagExtMask(q.ext ?? []),
+    id: { sport: q.sport ?? 0, dport: q.dport ?? 0, src: '0.0.0.0', dst: '0.0.0.0', if: 0, cookie: NO_COOKIE },
+    states,
+    dbs: 0,
+  });
+  const tail = q.bytecode ? encodeInetDiagReqAttrs({ bytecode: q.bytecode }) : new Uint8Array(0);
+  const out = new Uint8Array(req.length + tail.length);
+  out.set(req);
+  out.set(tail, req.length);
+  return out;
 }
 
 /** Whether a decoded socket passes the port filters the kernel may not apply (UDP dumps ignore them). */

@@ -15,7 +15,7 @@ import { FAMILIES, type FamilyName, type FamilySockets } from './families.js';
 import type { FilterNode } from './filter/ast.js';
 import { planFilter, type FilterPlan } from './filter/compile.js';
 import { createMatcher } from './filter/evaluate.js';
-import { decodeInetSocket, families, inetRequest, lookupId, portsMatch, stateMask } from './inet.js';
+import { decodeInetSocket, inetRequest, inetRequests, lookupId, portsMatch, stateMask } from './inet.js';
 import type { DumpOptions, InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
 import { decodeUnixSocket, unixRequest } from './unix.js';
 
@@ -52,6 +52,8 @@ export class NoDiagSupportError extends Error {
 /** One dump to run: its request, how to read its replies, and which sockets to keep. */
 interface DumpSpec<T> {
   what: string;
+  /** The request's nlmsg_type; the replies carry the same type. */
+  type: number;
   request: Uint8Array;
   decode: (m: NetlinkMessage) => T;
   keep?: (s: T) => boolean;
@@ -90,15 +92,16 @@ export class SockDiag implements Disposable {
   /** Dumps INET sockets (TCP by default, IPv4 and IPv6). The yielded records are fresh objects. */
   *inet(q: InetQuery = {}): Generator<InetSocket, DumpStatus> {
     let filter = this.planFilter(q, true);
+    let specs = this.inetSpecs(q, filter);
     let interrupted = false;
-    for (const family of families(q)) {
-      if (filter.plan?.empty) break;
+    for (let i = 0; !filter.plan?.empty && i < specs.length; i++) {
       let end: ReplyEnd;
       try {
-        end = yield* this.run(this.inetSpec(q, family, filter));
+        end = yield* this.run(specs[i]!);
       } catch (e) {
         filter = this.withoutMark(e, q, filter);
-        end = yield* this.run(this.inetSpec(q, family, filter));
+        specs = this.inetSpecs(q, filter);
+        end = yield* this.run(specs[i]!);
       }
       interrupted ||= end.interrupted;
     }
@@ -108,15 +111,16 @@ export class SockDiag implements Disposable {
   /** Like {@link SockDiag.inet}, without holding the event loop for more than one receive buffer at a time. */
   async *inetAsync(q: InetQuery = {}): AsyncGenerator<InetSocket, DumpStatus> {
     let filter = this.planFilter(q, true);
+    let specs = this.inetSpecs(q, filter);
     let interrupted = false;
-    for (const family of families(q)) {
-      if (filter.plan?.empty) break;
+    for (let i = 0; !filter.plan?.empty && i < specs.length; i++) {
       let end: ReplyEnd;
       try {
-        end = yield* this.runAsync(this.inetSpec(q, family, filter));
+        end = yield* this.runAsync(specs[i]!);
       } catch (e) {
         filter = this.withoutMark(e, q, filter);
-        end = yield* this.runAsync(this.inetSpec(q, family, filter));
+        specs = this.inetSpecs(q, filter);
+        end = yield* this.runAsync(specs[i]!);
       }
       interrupted ||= end.interrupted;
     }
@@ -211,24 +215,27 @@ export class SockDiag implements Disposable {
     this.close();
   }
 
-  private inetSpec(q: InetQuery, family: 'inet' | 'inet6', filter: InetFilter): DumpSpec<InetSocket> {
+  /** The dumps of an INET query: one per request (see inetRequests). */
+  private inetSpecs(q: InetQuery, filter: InetFilter): DumpSpec<InetSocket>[] {
     const protocol = IpProtocol[q.protocol ?? 'tcp'];
-    return {
+    const requests = inetRequests({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, stateMask(q.states));
+    return requests.map(({ type, payload }) => ({
       what: (q.protocol ?? 'tcp').toUpperCase(),
-      request: inetRequest({ ...q, bytecode: filter.plan?.bytecode ?? q.bytecode }, family, stateMask(q.states)),
+      type,
+      request: payload,
       decode: (m) => decodeInetSocket(m, protocol),
       keep: (s) => portsMatch(q, s) && filter.keep(s),
       retries: q.retries,
-    };
+    }));
   }
 
   private unixSpec(q: UnixQuery): DumpSpec<UnixSocket> {
-    return { what: 'UNIX', request: unixRequest(q), decode: decodeUnixSocket, keep: q.type && ((s) => s.type === q.type), retries: q.retries };
+    return { what: 'UNIX', type: BY_FAMILY, request: unixRequest(q), decode: decodeUnixSocket, keep: q.type && ((s) => s.type === q.type), retries: q.retries };
   }
 
   private familySpec<F extends FamilyName>(family: F, q: DumpOptions): DumpSpec<FamilySockets[F]> {
     const spec = FAMILIES[family];
-    return { what: family.toUpperCase(), request: spec.request(), decode: (m) => spec.decode(m) as FamilySockets[F], retries: q.retries };
+    return { what: family.toUpperCase(), type: BY_FAMILY, request: spec.request(), decode: (m) => spec.decode(m) as FamilySockets[F], retries: q.retries };
   }
 
   /** Splits `q.filter` between the kernel and user space. */
@@ -250,7 +257,7 @@ export class SockDiag implements Disposable {
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
       // One receive buffer at a time: a generator step per datagram, not per message.
-      const replies = this.socket.requestBatches(BY_FAMILY, DUMP, d.request);
+      const replies = this.socket.requestBatches(d.type, DUMP, d.request);
       try {
         let r = first(d.what, () => replies.next());
         for (; !r.done; r = replies.next()) {
@@ -258,7 +265,7 @@ export class SockDiag implements Disposable {
           for (let i = 0; i < batch.length; i++) {
             const m = batch[i]!;
             // Dispatch on the message type before looking at the payload.
-            if (m.type !== BY_FAMILY) continue;
+            if (m.type !== d.type) continue;
             const s = d.decode(m);
             if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
             yield s;
@@ -276,12 +283,12 @@ export class SockDiag implements Disposable {
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
-      const replies = this.socket.requestBatchesAsync(BY_FAMILY, DUMP, d.request);
+      const replies = this.socket.requestBatchesAsync(d.type, DUMP, d.request);
       try {
         let r = await firstAsync(d.what, () => replies.next());
         for (; !r.done; r = await replies.next()) {
           for (const m of r.value) {
-            if (m.type !== BY_FAMILY) continue;
+            if (m.type !== d.type) continue;
             const s = d.decode(m);
             if ((d.keep && !d.keep(s)) || !fresh(seen, s)) continue;
             yield s;
