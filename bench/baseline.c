@@ -3,10 +3,13 @@
  * TCP sockets, IPv4 then IPv6, all states, walking every attribute of every
  * message, counting sockets.
  *
- *   baseline [-N NETNS] [-x]
+ *   baseline [-N NETNS] [-x] [-u]
  *
  * -N enters /run/netns/NETNS (setns) before opening the socket, as
  * `sockdiag -N` does. -x asks for INET_DIAG_INFO, MEMINFO, SKMEMINFO and CONG.
+ * -u sends one legacy TCPDIAG_GETSOCK request instead (struct inet_diag_req), which
+ * the kernel runs with family AF_UNSPEC: IPv4 and IPv6 in one walk of the socket
+ * tables, as `ss` does when it lists both families.
  * Prints "sockets S attributes A checksum C" on stdout.
  */
 #define _GNU_SOURCE
@@ -26,7 +29,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef RECV_BYTES
 #define RECV_BYTES (64 * 1024)
+#endif
 
 static unsigned long long sockets, attributes, checksum;
 static int interrupted;
@@ -68,25 +73,43 @@ static void walk(const struct inet_diag_msg *r, int len) {
 	}
 }
 
+#define EXT_MASK \
+	((1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_MEMINFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) | (1 << (INET_DIAG_CONG - 1)))
+
+/* family 0: the legacy request, both families in one walk. */
 static void dump(int fd, int family, int ext) {
 	static char buf[RECV_BYTES] __attribute__((aligned(8)));
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = sizeof req;
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = (unsigned)family;
-	req.r.sdiag_family = (unsigned char)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = ~0u;
-	if (ext)
-		req.r.idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_MEMINFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
-				  (1 << (INET_DIAG_CONG - 1));
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) fail("sendto");
+	if (family != 0) {
+		struct {
+			struct nlmsghdr h;
+			struct inet_diag_req_v2 r;
+		} req;
+		memset(&req, 0, sizeof req);
+		req.h.nlmsg_len = sizeof req;
+		req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.h.nlmsg_seq = (unsigned)family;
+		req.r.sdiag_family = (unsigned char)family;
+		req.r.sdiag_protocol = IPPROTO_TCP;
+		req.r.idiag_states = ~0u;
+		if (ext) req.r.idiag_ext = EXT_MASK;
+		if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) fail("sendto");
+	} else {
+		struct {
+			struct nlmsghdr h;
+			struct inet_diag_req r;
+		} req;
+		memset(&req, 0, sizeof req);
+		req.h.nlmsg_len = sizeof req;
+		req.h.nlmsg_type = TCPDIAG_GETSOCK;
+		req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.h.nlmsg_seq = 1;
+		req.r.idiag_family = AF_INET;
+		req.r.idiag_states = ~0u;
+		if (ext) req.r.idiag_ext = EXT_MASK;
+		if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) fail("sendto");
+	}
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof buf, 0);
 		if (n < 0) {
@@ -103,7 +126,7 @@ static void dump(int fd, int family, int ext) {
 				errno = -e->error;
 				fail("dump");
 			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+			if (h->nlmsg_type != (family ? SOCK_DIAG_BY_FAMILY : TCPDIAG_GETSOCK)) continue;
 			int payload = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct inet_diag_msg));
 			if (payload < 0) {
 				fprintf(stderr, "baseline: short message\n");
@@ -116,12 +139,13 @@ static void dump(int fd, int family, int ext) {
 
 int main(int argc, char **argv) {
 	const char *netns = NULL;
-	int ext = 0;
-	for (int c; (c = getopt(argc, argv, "N:x")) != -1;) {
+	int ext = 0, unspec = 0;
+	for (int c; (c = getopt(argc, argv, "N:xu")) != -1;) {
 		if (c == 'N') netns = optarg;
 		else if (c == 'x') ext = 1;
+		else if (c == 'u') unspec = 1;
 		else {
-			fprintf(stderr, "usage: baseline [-N NETNS] [-x]\n");
+			fprintf(stderr, "usage: baseline [-N NETNS] [-x] [-u]\n");
 			return 2;
 		}
 	}
@@ -137,8 +161,12 @@ int main(int argc, char **argv) {
 	if (fd < 0) fail("socket");
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) fail("bind");
-	dump(fd, AF_INET, ext);
-	dump(fd, AF_INET6, ext);
+	if (unspec) {
+		dump(fd, 0, ext);
+	} else {
+		dump(fd, AF_INET, ext);
+		dump(fd, AF_INET6, ext);
+	}
 	close(fd);
 	printf("sockets %llu attributes %llu checksum %llu%s\n", sockets, attributes, checksum, interrupted ? " interrupted" : "");
 	return 0;

@@ -1,3 +1,6 @@
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 /**
  * A hand-written SVG line chart: wall time against socket count, one line per
  * tool, both axes logarithmic (the times span milliseconds to seconds).
@@ -9,8 +12,28 @@ export interface Series {
   points: [number, number][];
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#000000', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
-const DASHED = /^(ss|C baseline|node -e 0|ip netns exec|library loaded)/;
+/** Line styles by tool: floors dotted grey, C dashed blue, ss dashed red, library solid green, sockdiag solid orange/purple. */
+const GROUPS: { test: RegExp; colors: string[]; dash: string }[] = [
+  { test: /^(node -e 0|ip netns exec|library loaded)/, colors: ['#777777', '#aaaaaa', '#444444'], dash: '2 4' },
+  { test: /^C baseline/, colors: ['#1f77b4', '#6baed6', '#08306b', '#4292c6'], dash: '7 4' },
+  { test: /^ss /, colors: ['#d62728', '#7f0000'], dash: '7 4' },
+  { test: /^library/, colors: ['#2ca02c', '#74c476', '#00441b', '#000000'], dash: '' },
+  { test: /^sockdiag/, colors: ['#ff7f0e', '#9467bd', '#8c564b'], dash: '' },
+];
+const OTHER = ['#e377c2', '#bcbd22', '#17becf'];
+
+function styles(labels: string[]): { color: string; dash: string }[] {
+  const used = new Map<number, number>();
+  let other = 0;
+  return labels.map((label) => {
+    const g = GROUPS.findIndex((x) => x.test.test(label));
+    if (g < 0) return { color: OTHER[other++ % OTHER.length]!, dash: '' };
+    const n = used.get(g) ?? 0;
+    used.set(g, n + 1);
+    const group = GROUPS[g]!;
+    return { color: group.colors[n % group.colors.length]!, dash: group.dash };
+  });
+}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -30,6 +53,7 @@ function countLabel(n: number): string {
   return n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n);
 }
 
+/** The chart's SVG text. */
 export function renderChart(series: Series[], title: string): string {
   const W = 980;
   const H = 520;
@@ -67,9 +91,10 @@ export function renderChart(series: Series[], title: string): string {
   out.push(`<text x="${m.left + pw / 2}" y="${H - 12}" text-anchor="middle">established TCP sockets in the dump (log scale)</text>`);
   out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">whole-process wall time, median (log scale)</text>`);
   // Lines and legend.
+  const style = styles(series.map((s) => s.label));
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length]!;
-    const dash = DASHED.test(s.label) ? ' stroke-dasharray="6 4"' : '';
+    const color = style[i]!.color;
+    const dash = style[i]!.dash ? ` stroke-dasharray="${style[i]!.dash}"` : '';
     const pts = s.points.filter((p) => p[1] > 0).sort((a, b) => a[0] - b[0]);
     if (pts.length > 1) {
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`);
@@ -82,4 +107,15 @@ export function renderChart(series: Series[], title: string): string {
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** Re-draws a chart from the JSON a run wrote next to its report: `tsx bench/chart.ts RESULTS.json OUT.svg`. */
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) {
+    process.stderr.write('usage: tsx bench/chart.ts RESULTS.json OUT.svg\n');
+    process.exit(2);
+  }
+  const data = JSON.parse(readFileSync(input, 'utf8')) as { chart: { title: string; series: Series[] } };
+  writeFileSync(output, renderChart(data.chart.series, data.chart.title));
 }

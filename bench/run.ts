@@ -271,6 +271,24 @@ function cases(w: Workload): Case[] {
     { id: 'lib-load', label: 'library loaded, no dump (floor of the library rows)', chart: 'library loaded (floor)', shown: 'node bench/lib-dump.mjs --mode load', argv: libArgs('--mode', 'load'), stdout: 'json' },
     { id: 'c-ext', label: 'C baseline, ext', shown: 'baseline -N NS -x', argv: [BASELINE, '-N', ns, '-x'], stdout: 'text', check: cBaseline },
     { id: 'c-noext', label: 'C baseline, no ext', shown: 'baseline -N NS', argv: [BASELINE, '-N', ns], stdout: 'text', check: cBaseline },
+    {
+      id: 'c-ext-u',
+      label: 'C baseline, ext, one AF_UNSPEC walk (as ss)',
+      chart: 'C baseline, ext, one walk',
+      shown: 'baseline -N NS -x -u',
+      argv: [BASELINE, '-N', ns, '-x', '-u'],
+      stdout: 'text',
+      check: cBaseline,
+    },
+    {
+      id: 'c-noext-u',
+      label: 'C baseline, no ext, one AF_UNSPEC walk (as ss)',
+      chart: 'C baseline, no ext, one walk',
+      shown: 'baseline -N NS -u',
+      argv: [BASELINE, '-N', ns, '-u'],
+      stdout: 'text',
+      check: cBaseline,
+    },
     { id: 'lib-ext', label: 'library, sync, ext', shown: 'node bench/lib-dump.mjs --mode sync --ext', argv: libArgs('--mode', 'sync', '--ext'), stdout: 'json', check: jsonCount('sockets', w.expected) },
     { id: 'lib-noext', label: 'library, sync, no ext', shown: 'node bench/lib-dump.mjs --mode sync', argv: libArgs('--mode', 'sync'), stdout: 'json', check: jsonCount('sockets', w.expected) },
     { id: 'lib-async', label: 'library, async iterator, ext', shown: 'node bench/lib-dump.mjs --mode async --ext', argv: libArgs('--mode', 'async', '--ext'), stdout: 'json', check: jsonCount('sockets', w.expected) },
@@ -545,16 +563,37 @@ try {
 
 const text = report(all, started, (performance.now() - tStart) / 1000);
 process.stdout.write(text);
-if (opt.out) {
-  writeFileSync(opt.out, text);
-  log(`wrote ${opt.out}`);
-}
-if (all.length > 1) {
-  const ids = [...all[0]!.results.values()].filter((r) => !r.c.noChart).map((r) => r.c);
-  const series: Series[] = ids.map((c) => ({
+const chartSeries: Series[] = [...(all[0]?.results.values() ?? [])]
+  .filter((r) => !r.c.noChart)
+  .map(({ c }) => ({
     label: c.chart ?? c.label,
     points: all.filter((s) => !s.results.get(c.id)?.failure).map((s) => [s.w.sockets, wallOf(s.results.get(c.id))] as [number, number]),
   }));
-  writeFileSync(opt.chart, renderChart(series, `sockdiag benchmark: wall time vs sockets (${release()}, ${availableParallelism()} CPUs)`));
+const chartTitle = `sockdiag benchmark: wall time vs sockets (${release()}, ${availableParallelism()} CPUs)`;
+if (opt.out) {
+  writeFileSync(opt.out, text);
+  // The raw numbers beside the report: every run of every case, and the chart's data.
+  const json = opt.out.replace(/\.md$/, '') + '.json';
+  const raw = {
+    started: started.toISOString(),
+    argv: process.argv.slice(2),
+    sizes: all.map((s) => ({
+      workload: s.w,
+      cases: [...s.results.values()].map((r) => ({
+        id: r.c.id,
+        label: r.c.label,
+        command: r.c.shown,
+        failure: r.failure,
+        warning: r.warning,
+        runs: r.runs.map(({ stdout, stderr: _e, ...x }) => ({ ...x, result: r.c.stdout === 'json' ? JSON.parse(stdout) : r.c.stdout === 'text' ? stdout.trim() : undefined })),
+      })),
+    })),
+    chart: { title: chartTitle, series: chartSeries },
+  };
+  writeFileSync(json, JSON.stringify(raw, null, 1) + '\n');
+  log(`wrote ${opt.out} and ${json}`);
+}
+if (all.length > 1) {
+  writeFileSync(opt.chart, renderChart(chartSeries, chartTitle));
   log(`wrote ${opt.chart}`);
 }
