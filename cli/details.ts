@@ -6,6 +6,7 @@
 import type { TcpInfo } from '../generated/tcp.js';
 import { TcpiOptions } from '../generated/tcp.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
+import { MINORBITS } from '../generated/unix_diag.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 
 /** `%g` as C prints it for the values ss shows (six significant digits, no trailing zeros). */
@@ -56,8 +57,8 @@ export function extendedInet(s: InetSocket, cgroupPath?: (id: bigint) => string 
 export function extendedUnix(s: UnixSocket): string {
   const parts: string[] = [];
   if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
-  // The kernel's dev_t: major in the top 12 bits, minor in the low 20.
-  if (s.vfs) parts.push(`ino:${s.vfs.udiagVfsIno} dev:${s.vfs.udiagVfsDev >>> 20}/${s.vfs.udiagVfsDev & 0xfffff}`);
+  // The kernel's dev_t: the major number above MINORBITS bits of minor.
+  if (s.vfs) parts.push(`ino:${s.vfs.udiagVfsIno} dev:${s.vfs.udiagVfsDev >>> MINORBITS}/${s.vfs.udiagVfsDev & (2 ** MINORBITS - 1)}`);
   // A listener reports its pending connections, possibly none: ss prints `peers:` then.
   if (s.icons) parts.push(['peers:', ...s.icons].join(' '));
   return parts.join(' ');

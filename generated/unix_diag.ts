@@ -11,26 +11,34 @@ import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
 
 /**
+ * Bits of the minor number in the kernel's dev_t, as udiag_vfs_dev carries it (the major number is above them). From the kernel-internal linux/kdev_t.h.
+ *
+ * C: `MINORBITS`.
+ *
+ * Schema: unix_diag.yaml:11
+ */
+export const MINORBITS = 20;
+/**
  * Bits of udiag_show, each asking for one reply attribute.
  *
  * Flags by name.
  *
- * Schema: unix_diag.yaml:11
+ * Schema: unix_diag.yaml:17
  */
 export const UdiagShow = Object.freeze({
-    /** Ask for UNIX_DIAG_NAME, the address the socket is bound to. C: `UDIAG_SHOW_NAME`. Schema: unix_diag.yaml:16 */
+    /** Ask for UNIX_DIAG_NAME, the address the socket is bound to. C: `UDIAG_SHOW_NAME`. Schema: unix_diag.yaml:22 */
     'name': 1,
-    /** Ask for UNIX_DIAG_VFS, the file system inode of a socket bound to a path. C: `UDIAG_SHOW_VFS`. Schema: unix_diag.yaml:18 */
+    /** Ask for UNIX_DIAG_VFS, the file system inode of a socket bound to a path. C: `UDIAG_SHOW_VFS`. Schema: unix_diag.yaml:24 */
     'vfs': 2,
-    /** Ask for UNIX_DIAG_PEER, the inode of the connected peer. C: `UDIAG_SHOW_PEER`. Schema: unix_diag.yaml:20 */
+    /** Ask for UNIX_DIAG_PEER, the inode of the connected peer. C: `UDIAG_SHOW_PEER`. Schema: unix_diag.yaml:26 */
     'peer': 4,
-    /** Ask for UNIX_DIAG_ICONS, the connections a listener has not accepted yet. C: `UDIAG_SHOW_ICONS`. Schema: unix_diag.yaml:22 */
+    /** Ask for UNIX_DIAG_ICONS, the connections a listener has not accepted yet. C: `UDIAG_SHOW_ICONS`. Schema: unix_diag.yaml:28 */
     'icons': 8,
-    /** Ask for UNIX_DIAG_RQLEN, the queue lengths. C: `UDIAG_SHOW_RQLEN`. Schema: unix_diag.yaml:24 */
+    /** Ask for UNIX_DIAG_RQLEN, the queue lengths. C: `UDIAG_SHOW_RQLEN`. Schema: unix_diag.yaml:30 */
     'rqlen': 16,
-    /** Ask for UNIX_DIAG_MEMINFO, the socket memory counters. C: `UDIAG_SHOW_MEMINFO`. Since Linux 3.6. Schema: unix_diag.yaml:26 */
+    /** Ask for UNIX_DIAG_MEMINFO, the socket memory counters. C: `UDIAG_SHOW_MEMINFO`. Since Linux 3.6. Schema: unix_diag.yaml:32 */
     'meminfo': 32,
-    /** Ask for UNIX_DIAG_UID, the owner of the socket. C: `UDIAG_SHOW_UID`. Since Linux 5.3. Schema: unix_diag.yaml:29 */
+    /** Ask for UNIX_DIAG_UID, the owner of the socket. C: `UDIAG_SHOW_UID`. Since Linux 5.3. Schema: unix_diag.yaml:35 */
     'uid': 64,
   } as const);
 
@@ -67,7 +75,7 @@ export function udiagShowValue(name: string): UdiagShow | undefined {
  *
  * Since Linux 3.3.
  *
- * Schema: unix_diag.yaml:33
+ * Schema: unix_diag.yaml:39
  */
 export interface UnixDiagReq {
   /**
@@ -75,7 +83,7 @@ export interface UnixDiagReq {
    *
    * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: unix_diag.yaml:39
+   * Schema: unix_diag.yaml:45
    */
   sdiagFamily: number;
   /**
@@ -83,7 +91,7 @@ export interface UnixDiagReq {
    *
    * C: `sdiag_protocol` at byte 1.
    *
-   * Schema: unix_diag.yaml:43
+   * Schema: unix_diag.yaml:49
    */
   sdiagProtocol: number;
   /**
@@ -91,7 +99,7 @@ export interface UnixDiagReq {
    *
    * C: `pad` at byte 2.
    *
-   * Schema: unix_diag.yaml:46
+   * Schema: unix_diag.yaml:52
    */
   pad: number;
   /**
@@ -99,7 +107,7 @@ export interface UnixDiagReq {
    *
    * C: `udiag_states` at byte 4.
    *
-   * Schema: unix_diag.yaml:49
+   * Schema: unix_diag.yaml:55
    */
   udiagStates: number;
   /**
@@ -107,7 +115,7 @@ export interface UnixDiagReq {
    *
    * C: `udiag_ino` at byte 8.
    *
-   * Schema: unix_diag.yaml:55
+   * Schema: unix_diag.yaml:61
    */
   udiagIno: number;
   /**
@@ -115,7 +123,7 @@ export interface UnixDiagReq {
    *
    * C: `udiag_show` at byte 12; values: {@link UdiagShow}.
    *
-   * Schema: unix_diag.yaml:58
+   * Schema: unix_diag.yaml:64
    */
   udiagShow: number;
   /**
@@ -123,7 +131,7 @@ export interface UnixDiagReq {
    *
    * C: `udiag_cookie[2]` at byte 16.
    *
-   * Schema: unix_diag.yaml:62
+   * Schema: unix_diag.yaml:68
    */
   udiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -177,7 +185,7 @@ export function encodeUnixDiagReq(value: UnixDiagReq): Uint8Array {
  *
  * Since Linux 3.3.
  *
- * Schema: unix_diag.yaml:70
+ * Schema: unix_diag.yaml:76
  */
 export interface UnixDiagMsg {
   /**
@@ -185,7 +193,7 @@ export interface UnixDiagMsg {
    *
    * C: `udiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: unix_diag.yaml:76
+   * Schema: unix_diag.yaml:82
    */
   udiagFamily: number;
   /**
@@ -193,7 +201,7 @@ export interface UnixDiagMsg {
    *
    * C: `udiag_type` at byte 1; values: {@link SocketType}.
    *
-   * Schema: unix_diag.yaml:80
+   * Schema: unix_diag.yaml:86
    */
   udiagType: number;
   /**
@@ -201,7 +209,7 @@ export interface UnixDiagMsg {
    *
    * C: `udiag_state` at byte 2; values: {@link TcpState}.
    *
-   * Schema: unix_diag.yaml:84
+   * Schema: unix_diag.yaml:90
    */
   udiagState: number;
   /**
@@ -209,7 +217,7 @@ export interface UnixDiagMsg {
    *
    * C: `pad` at byte 3.
    *
-   * Schema: unix_diag.yaml:88
+   * Schema: unix_diag.yaml:94
    */
   pad: number;
   /**
@@ -217,7 +225,7 @@ export interface UnixDiagMsg {
    *
    * C: `udiag_ino` at byte 4.
    *
-   * Schema: unix_diag.yaml:91
+   * Schema: unix_diag.yaml:97
    */
   udiagIno: number;
   /**
@@ -225,7 +233,7 @@ export interface UnixDiagMsg {
    *
    * C: `udiag_cookie[2]` at byte 8.
    *
-   * Schema: unix_diag.yaml:94
+   * Schema: unix_diag.yaml:100
    */
   udiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -275,7 +283,7 @@ export function encodeUnixDiagMsg(value: UnixDiagMsg): Uint8Array {
  *
  * C: `struct unix_diag_vfs`, 8 bytes.
  *
- * Schema: unix_diag.yaml:100
+ * Schema: unix_diag.yaml:106
  */
 export interface UnixDiagVfs {
   /**
@@ -283,7 +291,7 @@ export interface UnixDiagVfs {
    *
    * C: `udiag_vfs_ino` at byte 0.
    *
-   * Schema: unix_diag.yaml:108
+   * Schema: unix_diag.yaml:114
    */
   udiagVfsIno: number;
   /**
@@ -291,7 +299,7 @@ export interface UnixDiagVfs {
    *
    * C: `udiag_vfs_dev` at byte 4.
    *
-   * Schema: unix_diag.yaml:111
+   * Schema: unix_diag.yaml:117
    */
   udiagVfsDev: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -333,7 +341,7 @@ export function encodeUnixDiagVfs(value: UnixDiagVfs): Uint8Array {
  *
  * C: `struct unix_diag_rqlen`, 8 bytes.
  *
- * Schema: unix_diag.yaml:115
+ * Schema: unix_diag.yaml:121
  */
 export interface UnixDiagRqlen {
   /**
@@ -341,7 +349,7 @@ export interface UnixDiagRqlen {
    *
    * C: `udiag_rqueue` at byte 0.
    *
-   * Schema: unix_diag.yaml:120
+   * Schema: unix_diag.yaml:126
    */
   udiagRqueue: number;
   /**
@@ -349,7 +357,7 @@ export interface UnixDiagRqlen {
    *
    * C: `udiag_wqueue` at byte 4.
    *
-   * Schema: unix_diag.yaml:123
+   * Schema: unix_diag.yaml:129
    */
   udiagWqueue: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -411,7 +419,7 @@ export const UnixDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: unix_diag.yaml:128
+ * Schema: unix_diag.yaml:134
  */
 export interface UnixDiagAttrs {
   /**
@@ -419,7 +427,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_NAME` (0), binary.
    *
-   * Schema: unix_diag.yaml:134
+   * Schema: unix_diag.yaml:140
    */
   name?: Uint8Array;
   /**
@@ -427,7 +435,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_VFS` (1), binary `struct unix_diag_vfs`.
    *
-   * Schema: unix_diag.yaml:141
+   * Schema: unix_diag.yaml:147
    */
   vfs?: UnixDiagVfs;
   /**
@@ -435,7 +443,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_PEER` (2), u32.
    *
-   * Schema: unix_diag.yaml:145
+   * Schema: unix_diag.yaml:151
    */
   peer?: number;
   /**
@@ -443,7 +451,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_ICONS` (3), binary.
    *
-   * Schema: unix_diag.yaml:148
+   * Schema: unix_diag.yaml:154
    */
   icons?: number[];
   /**
@@ -451,7 +459,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_RQLEN` (4), binary `struct unix_diag_rqlen`.
    *
-   * Schema: unix_diag.yaml:154
+   * Schema: unix_diag.yaml:160
    */
   rqlen?: UnixDiagRqlen;
   /**
@@ -461,7 +469,7 @@ export interface UnixDiagAttrs {
    *
    * Since Linux 3.6.
    *
-   * Schema: unix_diag.yaml:158
+   * Schema: unix_diag.yaml:164
    */
   meminfo?: number[];
   /**
@@ -469,7 +477,7 @@ export interface UnixDiagAttrs {
    *
    * C: `UNIX_DIAG_SHUTDOWN` (6), u8.
    *
-   * Schema: unix_diag.yaml:164
+   * Schema: unix_diag.yaml:170
    */
   shutdown?: number;
   /**
@@ -479,7 +487,7 @@ export interface UnixDiagAttrs {
    *
    * Since Linux 5.3.
    *
-   * Schema: unix_diag.yaml:169
+   * Schema: unix_diag.yaml:175
    */
   uid?: number;
   /** Attributes whose type this schema does not know, kept as they came. */
