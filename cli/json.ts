@@ -11,15 +11,29 @@ import type { SocketUser } from './processes.js';
 /** One socket of the JSON output. */
 export type JsonSocket = Record<string, unknown> & { netid: string };
 
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  return value;
+/**
+ * Teaches JSON.stringify the two kinds of value JSON has no form for: bigint as a
+ * decimal string, Uint8Array as hex. Installed on the prototypes once, in the
+ * command's own process: a replacer function would do the same but turns off V8's
+ * fast serializer, which made `--json` twice as slow.
+ */
+function installJsonForms(): void {
+  const big = BigInt.prototype as unknown as { toJSON?: (this: bigint) => string };
+  big.toJSON ??= function () {
+    return this.toString();
+  };
+  const bytes = Uint8Array.prototype as unknown as { toJSON?: (this: Uint8Array) => string };
+  bytes.toJSON ??= function () {
+    return Buffer.from(this.buffer, this.byteOffset, this.byteLength).toString('hex');
+  };
 }
+installJsonForms();
 
-/** The JSON text of one socket. */
+/** The JSON text of one socket: `netid` first, the record's fields, then `users` when given. */
 export function socketJson(netid: string, s: AnySocket, users?: SocketUser[]): string {
-  return JSON.stringify(users ? { netid, ...s, users } : { netid, ...s }, replacer);
+  const body = JSON.stringify(s);
+  const fields = body.length > 2 ? `,${body.slice(1, -1)}` : '';
+  return `{"netid":${JSON.stringify(netid)}${fields}${users ? `,"users":${JSON.stringify(users)}` : ''}}`;
 }
 
 /** Streams one JSON document (`--json`: an array) or one object per line (`--ndjson`). */
