@@ -10,7 +10,13 @@ import { MINORBITS } from '../generated/unix_diag.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 
 /** `%g` as C prints it for the values ss shows (six significant digits, no trailing zeros). */
-export const g = (x: number): string => String(Number(x.toPrecision(6)));
+export function g(x: number): string {
+  // Most values (whole milliseconds, rtt 0.023) print the same either way: skip toPrecision, which is slow.
+  // Seven characters hold at most six digits when one of them is a point or a sign.
+  const plain = String(x);
+  if ((plain.length <= 6 || (plain.length === 7 && (plain.includes('.') || x < 0))) && !plain.includes('e')) return plain;
+  return String(Number(x.toPrecision(6)));
+}
 
 /** ss's timer text: `1min`, `12sec`, `3.210ms`-style, from milliseconds. */
 export function msTimer(ms: number): string {
