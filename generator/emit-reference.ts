@@ -104,14 +104,37 @@ export function emitReference(project: Project, schema: Schema, file: SchemaFile
   }
   for (const [module, names] of [...byModule].sort()) head.push(`import { ${[...names].sort().join(', ')} } from './${module}.js';`);
   if (needsAddress) {
-    const af = schema.enums.get('address-family')!;
-    const v = (n: string) => af.entries.find((e) => e.name === n)!.value;
-    head.push(
+    const used = ['AF4', 'AF6'].filter((n) => new RegExp(`\\b${n}\\b`).test(sf.getFullText()));
+    head.push(`import { ${[...used, 'referenceAddress'].join(', ')} } from './${ADDRESS_MODULE}.js';`);
+  }
+  return banner(`schema/${file.file}`) + head.join('\n') + '\n\n' + sf.getFullText();
+}
+
+/** The module, beside the reference decoders, that formats addresses for all of them. */
+export const ADDRESS_MODULE = 'inet-address';
+
+/**
+ * Emits `generated/reference/inet-address.ts` (undefined when the schema has no
+ * `address-family` enum): address text through the URL parser,
+ * an implementation independent of runtime/codec.ts, with the families of the
+ * schema's `address-family` enum.
+ */
+export function emitReferenceAddress(schema: Schema): string | undefined {
+  const af = schema.enums.get('address-family');
+  const v = (n: string) => af?.entries.find((e) => e.name === n)?.value;
+  // A schema without the families has no address members to format.
+  if (v('inet') === undefined || v('inet6') === undefined) return undefined;
+  return (
+    banner('the address-family enum of schema/') +
+    [
+      '/** Address text for the reference decoders; for differential tests only. */',
       "import { isIPv4 } from 'node:net';",
-      `const AF4 = ${v('inet')};`,
-      `const AF6 = ${v('inet6')};`,
-      '/** Address text through the URL parser (an implementation independent of runtime/codec.ts). */',
-      'function referenceAddress(bytes: Uint8Array, family: number): string {',
+      '',
+      `export const AF4 = ${v('inet')};`,
+      `export const AF6 = ${v('inet6')};`,
+      '',
+      '/** IPv4 or IPv6 text of network-order bytes by family; hex for other families. */',
+      'export function referenceAddress(bytes: Uint8Array, family: number): string {',
       "  if (family === AF4) return Array.from(bytes.subarray(0, 4)).join('.');",
       "  if (family !== AF6) return Buffer.from(bytes).toString('hex');",
       '  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);',
@@ -120,7 +143,7 @@ export function emitReference(project: Project, schema: Schema, file: SchemaFile
       "  if (words.slice(0, 6).every((w) => w === 0) && words[6] !== 0 && isIPv4(v4)) return `::${v4}`;",
       "  return new URL(`http://[${words.map((w) => w.toString(16)).join(':')}]/`).hostname.slice(1, -1);",
       '}',
-    );
-  }
-  return banner(`schema/${file.file}`) + head.join('\n') + '\n\n' + sf.getFullText();
+      '',
+    ].join('\n')
+  );
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { emitDocs, emitDocsIndex } from './emit-docs.js';
 import { banner, emitModule, newProject } from './emit-module.js';
-import { emitReference } from './emit-reference.js';
+import { ADDRESS_MODULE, emitReference, emitReferenceAddress } from './emit-reference.js';
 import { loadSchema } from './load.js';
 import { SchemaError } from './yaml-check.js';
 
@@ -26,6 +26,8 @@ export function generate(schemaDir: string, outDir: string): string[] {
     outputs.set(`docs/${file.module}.md`, emitDocs(schema, file));
   }
   outputs.set('docs/README.md', emitDocsIndex(schema));
+  const address = emitReferenceAddress(schema);
+  if (address) outputs.set(`reference/${ADDRESS_MODULE}.ts`, address);
   outputs.set('index.ts', banner('schema/*.yaml') + schema.files.map((f) => `export * from './${f.module}.js';\n`).join(''));
   // Replace the whole output folder so that a removed schema file leaves nothing behind.
   for (const sub of ['', 'reference', 'docs']) {

@@ -3,19 +3,7 @@
 /** Reference (restructure) decoders for the structs of schema/inet_diag.yaml; for differential tests only. */
 import * as r from 'restructure';
 import type { InetDiagBcOp, InetDiagHostcond, InetDiagMarkcond, InetDiagMeminfo, InetDiagMsg, InetDiagReq, InetDiagReqRaw, InetDiagReqV2, InetDiagSockid, InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo, TcpvegasInfo } from '../inet_diag.js';
-import { isIPv4 } from 'node:net';
-const AF4 = 2;
-const AF6 = 10;
-/** Address text through the URL parser (an implementation independent of runtime/codec.ts). */
-function referenceAddress(bytes: Uint8Array, family: number): string {
-  if (family === AF4) return Array.from(bytes.subarray(0, 4)).join('.');
-  if (family !== AF6) return Buffer.from(bytes).toString('hex');
-  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
-  const v4 = `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return `::ffff:${v4}`;
-  if (words.slice(0, 6).every((w) => w === 0) && words[6] !== 0 && isIPv4(v4)) return `::${v4}`;
-  return new URL(`http://[${words.map((w) => w.toString(16)).join(':')}]/`).hostname.slice(1, -1);
-}
+import { referenceAddress } from './inet-address.js';
 
 const inetDiagSockidRaw = new r.Struct({
 m0: r.uint16be,
