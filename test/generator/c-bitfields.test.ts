@@ -6,15 +6,13 @@
  * Only fields the installed header has are checked (it may be older or newer than the
  * schema: tcp_info grows with every kernel). Skipped, visibly, without gcc.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSchema } from '../../generator/load.js';
+import { describe, expect, it } from 'vitest';
 import type { Member, StructDef } from '../../generator/model.js';
 import { bitValues, cHeaders, gccMissing, headerStructBody, includePrelude, mentions, prng, runStructInC, type BitCase } from '../helpers/c-layout.js';
-import { freshGeneration, removeSnapshot, schemaSnapshot, type Generation, type Module } from '../helpers/generation.js';
+import { snapshotModules } from '../helpers/generation.js';
 import { exactView, is64, SEED, structsWithModule } from '../helpers/model-values.js';
 
-const snapshot = schemaSnapshot();
-const schema = loadSchema(snapshot);
+const { schema, modules } = snapshotModules('cbits', { skip: () => gccMissing !== undefined });
 
 interface Target {
   s: StructDef;
@@ -53,17 +51,6 @@ for (const { s, module } of structsWithModule(schema)) {
   });
 }
 
-let gen: Generation;
-const modules = new Map<string, Module>();
-beforeAll(async () => {
-  if (gccMissing) return;
-  gen = freshGeneration('cbits', snapshot, true);
-  for (const f of schema.files) modules.set(f.module, await gen.module(f.module));
-}, 120_000);
-afterAll(() => {
-  gen?.cleanup();
-  removeSnapshot(snapshot);
-});
 
 const hasInetAddress = (s: StructDef): boolean =>
   s.members.some((m) => m.hint === 'inet-address' || (m.type === 'struct' && hasInetAddress(schema.structs.get(m.struct!)!)));

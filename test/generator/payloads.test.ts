@@ -13,10 +13,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Project } from 'ts-morph';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSchema } from '../../generator/load.js';
+import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../runtime/codec.js';
-import { freshGeneration, removeSnapshot, schemaSnapshot, type Generation, type Module } from '../helpers/generation.js';
+import { snapshotModules } from '../helpers/generation.js';
 import {
   attrSetValueArb,
   concat,
@@ -35,22 +34,11 @@ import {
   upper,
 } from '../helpers/model-values.js';
 
-const snapshot = schemaSnapshot();
-const schema = loadSchema(snapshot);
+const generated = snapshotModules('payloads');
+const { schema, modules } = generated;
 const { inet, inet6 } = families(schema);
 const structs = structsWithModule(schema);
 const sets = setsWithModule(schema);
-
-let gen: Generation;
-const modules = new Map<string, Module>();
-beforeAll(async () => {
-  gen = freshGeneration('payloads', snapshot, true);
-  for (const f of schema.files) modules.set(f.module, await gen.module(f.module));
-}, 120_000);
-afterAll(() => {
-  gen?.cleanup();
-  removeSnapshot(snapshot);
-});
 
 /** Runs `f` and returns what it threw. */
 function thrown(f: () => unknown): unknown {
@@ -128,7 +116,7 @@ describe('struct payload lengths', () => {
 
     it.runIf(s.minSize < s.size)('exports MIN_SIZE and types the later members as optional', () => {
       expect(m()[`${upper(s.name)}_MIN_SIZE`]).toBe(s.minSize);
-      const text = readFileSync(join(gen.dir, `${module}.ts`), 'utf8');
+      const text = readFileSync(join(generated.dir, `${module}.ts`), 'utf8');
       const iface = new Project({ useInMemoryFileSystem: true }).createSourceFile('x.ts', text).getInterfaceOrThrow(s.tsName);
       for (const x of fields) expect(iface.getPropertyOrThrow(x.tsName).hasQuestionToken(), x.name).toBe(!x.required);
       expect(fields.some((x) => !x.required)).toBe(true);

@@ -9,28 +9,15 @@
  * - attribute sets: decode(encode(x)) equals x, unknown attributes included.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSchema } from '../../generator/load.js';
-import { freshGeneration, removeSnapshot, schemaSnapshot, type Generation, type Module } from '../helpers/generation.js';
+import { describe, expect, it } from 'vitest';
+import { snapshotModules } from '../helpers/generation.js';
 import { exactView, families, familyMember, SEED, setFamilies, setsWithModule, structsWithModule, upper } from '../helpers/model-values.js';
 import { checkAttrSetRoundTrip, checkBytesRoundTrip, checkValueRoundTrip, checkWriteInPlace } from '../helpers/properties.js';
 
-const snapshot = schemaSnapshot();
-const schema = loadSchema(snapshot);
+const { schema, modules } = snapshotModules('roundtrip');
 const { inet, inet6 } = families(schema);
 const structs = structsWithModule(schema);
 const sets = setsWithModule(schema);
-
-let gen: Generation;
-const modules = new Map<string, Module>();
-beforeAll(async () => {
-  gen = freshGeneration('roundtrip', snapshot, true);
-  for (const f of schema.files) modules.set(f.module, await gen.module(f.module));
-}, 120_000);
-afterAll(() => {
-  gen?.cleanup();
-  removeSnapshot(snapshot);
-});
 
 const withFamily = (fam: number | undefined) => (fam === undefined ? [] : [fam]);
 

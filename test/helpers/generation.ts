@@ -8,6 +8,7 @@
  * staleness test (determinism.test.ts) separately checks that generated/ is that same
  * output. Set SOCKDIAG_TEST_GENERATED=repo to run them against generated/ instead.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,4 +150,41 @@ export function typecheck(dir: string): { status: number | null; output: string;
   const list = spawnSync(tsc, ['-p', join(dir, 'tsconfig.json'), '--listFilesOnly'], opts);
   const run = spawnSync(tsc, ['-p', join(dir, 'tsconfig.json')], opts);
   return { status: run.status, output: run.stdout + run.stderr, files: list.stdout.split('\n').filter(Boolean).map((f) => relative(dir, f)) };
+}
+
+/** The generated modules of a snapshot of schema/, made in beforeAll and removed in afterAll. */
+export interface SnapshotModules {
+  /** The snapshot's model, read when the tests are collected. */
+  schema: Schema;
+  /** Fast modules by schema module name (filled in beforeAll). */
+  modules: Map<string, Module>;
+  /** Reference (restructure) modules by schema module name, when asked for. */
+  references: Map<string, Module>;
+  /** The folder the modules were generated into (set in beforeAll). */
+  dir: string;
+}
+
+/**
+ * Registers the usual set-up of a generator test file: a schema snapshot, a fresh
+ * generation of it in beforeAll (unless `skip()` says so), its modules imported, and
+ * everything removed in afterAll.
+ */
+export function snapshotModules(label: string, options: { references?: boolean; skip?: () => boolean } = {}): SnapshotModules {
+  const snapshot = schemaSnapshot();
+  const out: SnapshotModules = { schema: loadSchema(snapshot), modules: new Map(), references: new Map(), dir: '' };
+  let gen: Generation | undefined;
+  beforeAll(async () => {
+    if (options.skip?.()) return;
+    gen = freshGeneration(label, snapshot, true);
+    out.dir = gen.dir;
+    for (const f of out.schema.files) {
+      out.modules.set(f.module, await gen.module(f.module));
+      if (options.references) out.references.set(f.module, await gen.reference(f.module));
+    }
+  }, 120_000);
+  afterAll(() => {
+    gen?.cleanup();
+    removeSnapshot(snapshot);
+  });
+  return out;
 }
