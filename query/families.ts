@@ -3,7 +3,7 @@
  * TIPC. Each is a request builder and a reply decoder over the generated code; a
  * record is the family's fixed header (without `extra`) plus every attribute.
  */
-import { INET_DIAG_NOCOOKIE } from '../generated/inet_diag.js';
+import { ALL_STATES, NO_COOKIE } from './inet.js';
 import { decodeNetlinkDiagAttrs, decodeNetlinkDiagMsg, encodeNetlinkDiagReq, NDIAG_PROTO_ALL, NdiagShow, ndiagShowMask, NETLINK_DIAG_MSG_SIZE, type NetlinkDiagAttrs, type NetlinkDiagMsg } from '../generated/netlink_diag.js';
 import { NLMSG_ALIGNTO } from '../generated/netlink.js';
 import { decodePacketDiagAttrs, decodePacketDiagMsg, encodePacketDiagReq, PACKET_DIAG_MSG_SIZE, PacketShow, packetShowMask, type PacketDiagAttrs, type PacketDiagMsg } from '../generated/packet_diag.js';
@@ -15,8 +15,6 @@ import { decodeXdpDiagAttrs, decodeXdpDiagMsg, encodeXdpDiagReq, XDP_DIAG_MSG_SI
 import { copyBytes } from '../runtime/codec.js';
 import type { NetlinkMessage } from '../runtime/netlink-socket.js';
 
-const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
-const ALL_STATES = 0xffffffff;
 const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const names = <T extends object>(o: T) => Object.keys(o) as (keyof T)[];
 

@@ -26,9 +26,13 @@ import type { InetLookup, InetProtocol, InetQuery, InetSocket, StateName } from 
 
 const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const ATTRS_AT = align(INET_DIAG_MSG_SIZE);
-const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
+/** The cookie of a request that names no socket by cookie (INET_DIAG_NOCOOKIE in both words). */
+export const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
 /** The largest protocol number that fits the request's u8 sdiag_protocol. */
 const U8_MAX = 0xff;
+
+/** The `states` mask that selects every state. */
+export const ALL_STATES = 0xffffffff;
 
 /** The state name of a state value. */
 export function stateName(value: number): StateName {
@@ -37,7 +41,7 @@ export function stateName(value: number): StateName {
 
 /** The `idiag_states` mask of a list of states; all states when none are given. */
 export function stateMask(states: readonly TcpStateName[] | undefined): number {
-  if (states === undefined) return 0xffffffff;
+  if (states === undefined) return ALL_STATES;
   let mask = 0;
   for (const s of states) mask |= 2 ** TcpState[s];
   return mask >>> 0;

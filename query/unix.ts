@@ -2,17 +2,15 @@
  * UNIX requests and replies: builds `struct unix_diag_req` and turns each reply
  * message into a {@link UnixSocket}.
  */
-import { INET_DIAG_NOCOOKIE } from '../generated/inet_diag.js';
 import { NLMSG_ALIGNTO } from '../generated/netlink.js';
 import { AddressFamily, socketTypeName } from '../generated/socket.js';
 import { decodeUnixDiagAttrs, decodeUnixDiagMsg, encodeUnixDiagReq, UdiagShow, udiagShowMask, UNIX_DIAG_MSG_SIZE } from '../generated/unix_diag.js';
 import type { NetlinkMessage } from '../runtime/netlink-socket.js';
-import { stateMask, stateName } from './inet.js';
+import { NO_COOKIE, stateMask, stateName } from './inet.js';
 import { displayBytes } from './display.js';
 import type { UnixQuery, UnixSocket } from './types.js';
 
 const ATTRS_AT = (UNIX_DIAG_MSG_SIZE + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
-const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
 const ALL_SHOW = Object.keys(UdiagShow) as (keyof typeof UdiagShow)[];
 
 /** The request body of a UNIX dump, or of a lookup when `inode` is given. */
