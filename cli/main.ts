@@ -14,6 +14,7 @@ import type { InetProtocol } from '../query/types.js';
 import { watch } from '../query/watch.js';
 import { escapeControls } from '../query/display.js';
 import { NoDiagSupportError, SockDiag } from '../query/session.js';
+import { startReaderThread } from '../runtime/reader-thread.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
 import { interfaceName } from '../runtime/interfaces.js';
@@ -77,6 +78,8 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   }
   const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
   if (o.events) return watchEvents(o, netns, filter, out, err);
+  // Ready by the time the dumps run, so that a long one is received on another CPU from its start.
+  void startReaderThread();
   let diag: SockDiag;
   try {
     diag = SockDiag.open({ netns });

@@ -8,7 +8,7 @@ import { SockDiagMsgType } from '../generated/sock_diag.js';
 import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
 import { interfaceIndex } from '../runtime/interfaces.js';
-import { NetlinkSocket, type NetlinkMessage, type ReplyEnd } from '../runtime/netlink-socket.js';
+import { NetlinkSocket, type NetlinkMessage, type OpenOptions, type ReplyEnd } from '../runtime/netlink-socket.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
 import { FAMILIES, type FamilyName, type FamilySockets } from './families.js';
@@ -81,9 +81,13 @@ export class SockDiag implements Disposable {
     private readonly netns?: NetnsSpec,
   ) {}
 
-  /** Opens a sock_diag socket, inside `options.netns` when given. */
-  static open(options: QueryOptions & { rcvbuf?: number } = {}): SockDiag {
-    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns: options.netns, rcvbuf: options.rcvbuf }), options.netns);
+  /**
+   * Opens a sock_diag socket, inside `options.netns` when given. `rcvbuf` and
+   * `readerThread` are passed to {@link NetlinkSocket.open}.
+   */
+  static open(options: QueryOptions & Pick<OpenOptions, 'rcvbuf' | 'readerThread'> = {}): SockDiag {
+    const { netns, rcvbuf, readerThread } = options;
+    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, rcvbuf, readerThread }), netns);
   }
 
   /** Status of the last finished dump. */

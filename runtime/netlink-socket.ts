@@ -13,6 +13,7 @@ import {
   NetlinkSockopt,
   NlmAckFlags,
   NlmFlags,
+  NlmGetFlags,
   NlmsgType,
   SOCKADDR_NL_SIZE,
   SOL_NETLINK,
@@ -28,6 +29,7 @@ import { AddressFamily, MsgFlags, PollEvents, SOL_SOCKET, SocketOption, SocketTy
 import { DecodeError, LE, needBytes } from './codec.js';
 import { NetlinkError, SyscallError } from './errors.js';
 import * as libc from './libc.js';
+import { ThreadedReceive, type Datagram } from './reader-thread.js';
 import { withNetns, type NetnsSpec } from './netns.js';
 
 /**
@@ -60,9 +62,17 @@ export interface OpenOptions {
   rcvbuf?: number;
   /** Multicast groups to join. */
   groups?: readonly number[];
+  /**
+   * Let the process's reader thread receive the rest of a long dump while this
+   * thread decodes (see runtime/reader-thread.ts). Default true; the order and
+   * content of what is received do not change.
+   */
+  readerThread?: boolean;
 }
 
 const RECEIVE_BUFFER_BYTES = 32 * 1024;
+/** A dump that has run for this many datagrams starts the reader thread, for this dump and later ones. */
+const READER_THREAD_AFTER = 8;
 const C_INT_SIZE = Int32Array.BYTES_PER_ELEMENT;
 const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const kernelAddress = () => encodeSockaddrNl({ family: AddressFamily.netlink, pad: 0, pid: 0, groups: 0 });
@@ -124,12 +134,22 @@ export class Reply {
   ended = false;
 
   constructor(
-    private readonly seq: number,
+    readonly seq: number,
     private readonly portId: number,
     /** The request's flags, when this socket sent it. */
     private readonly requestFlags: number | undefined,
     private readonly request: string | undefined,
   ) {}
+
+  /** The request was a dump (NLM_F_DUMP): a multipart reply of any length. */
+  get dump(): boolean {
+    return this.requestFlags !== undefined && (this.requestFlags & NlmGetFlags.dump) === NlmGetFlags.dump;
+  }
+
+  /** The request asked for an ACK. */
+  get ack(): boolean {
+    return this.requestFlags !== undefined && (this.requestFlags & NlmFlags.ack) !== 0;
+  }
 
   /** Classifies `m`: a message of another request or a NOOP is skipped; errors throw NetlinkError. */
   step(m: NetlinkMessage): Step {
@@ -143,8 +163,7 @@ export class Reply {
 
   private data(m: NetlinkMessage): Step {
     // A reply without NLM_F_MULTI is a single message, unless an ACK was asked for.
-    const ack = this.requestFlags !== undefined && (this.requestFlags & NlmFlags.ack) !== 0;
-    return m.flags & NlmFlags.multi || ack ? 'data' : 'last';
+    return m.flags & NlmFlags.multi || this.ack ? 'data' : 'last';
   }
 
   private error(m: NetlinkMessage): Step {
@@ -183,12 +202,15 @@ export class NetlinkSocket implements Disposable {
   private readonly sender = new Uint8Array(SOCKADDR_NL_SIZE);
   private poller: node.PollHandle | undefined;
   private wake: (() => void) | undefined;
+  /** The reader thread's receive of the reply being read, while it has one. */
+  private threaded: ThreadedReceive | undefined;
 
   private constructor(
     /** The file descriptor (non-blocking, close-on-exec). */
     readonly fd: number,
     /** The port id the socket is bound to (nl_pid of its address). */
     readonly portId: number,
+    private readonly useReaderThread: boolean,
   ) {}
 
   /**
@@ -214,7 +236,7 @@ export class NetlinkSocket implements Disposable {
       for (const group of options.groups ?? []) {
         libc.setsockoptInt(fd, SOL_NETLINK, NetlinkSockopt['add-membership'], group, `joining netlink multicast group ${group}`);
       }
-      return new NetlinkSocket(fd, decodeSockaddrNl(new DataView(address.buffer), 0, SOCKADDR_NL_SIZE).pid);
+      return new NetlinkSocket(fd, decodeSockaddrNl(new DataView(address.buffer), 0, SOCKADDR_NL_SIZE).pid, options.readerThread ?? true);
     } catch (e) {
       libc.close(fd);
       throw e;
@@ -283,10 +305,9 @@ export class NetlinkSocket implements Disposable {
   private *batches(reply: Reply): Generator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
-      for (;;) {
-        // Read first: a bigger datagram replaces the buffer, and with it the view.
-        const length = this.readBlocking();
-        const { batch, error } = batchOf(reply, this.view, length);
+      for (let count = 0; ; count++) {
+        const { view, length } = this.nextDatagram(reply, count);
+        const { batch, error } = batchOf(reply, view, length);
         if (batch.length > 0) {
           yielding = true;
           yield batch;
@@ -297,19 +318,24 @@ export class NetlinkSocket implements Disposable {
       }
     } finally {
       // Stopped early: read the rest, so that the kernel ends the dump.
-      if (yielding && !reply.ended && !this.#closed) this.drain(reply);
+      if (yielding && !reply.ended && !this.#closed) {
+        this.threaded?.cancel();
+        this.drain(reply);
+      }
+      this.threaded?.finish();
+      this.threaded = undefined;
     }
   }
 
   private async *batchesAsync(reply: Reply): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
-      for (let first = true; ; first = false) {
+      for (let count = 0; ; count++) {
         // Let timers and I/O run between two receive buffers.
-        if (!first) await nextTurn();
-        const length = await this.readAsync();
-        if (length === undefined) throw new SyscallError('recvfrom', constants.errno.EBADF, 'the netlink socket was closed while waiting for a reply');
-        const { batch, error } = batchOf(reply, this.view, length);
+        if (count > 0) await nextTurn();
+        const datagram = await this.nextDatagramAsync(reply, count);
+        if (datagram === undefined) throw new SyscallError('recvfrom', constants.errno.EBADF, 'the netlink socket was closed while waiting for a reply');
+        const { batch, error } = batchOf(reply, datagram.view, datagram.length);
         if (batch.length > 0) {
           yielding = true;
           yield batch;
@@ -319,8 +345,47 @@ export class NetlinkSocket implements Disposable {
         if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
-      if (yielding && !reply.ended && !this.#closed) await this.drainAsync(reply);
+      if (yielding && !reply.ended && !this.#closed) {
+        this.threaded?.cancel();
+        await this.drainAsync(reply);
+      }
+      await this.threaded?.finishAsync();
+      this.threaded = undefined;
     }
+  }
+
+  /**
+   * The next datagram of `reply` (`count` datagrams of it were read so far): from the
+   * reader thread while it has the reply, else read here. A long dump is handed to
+   * the thread at a datagram boundary, when the thread is ready and free.
+   */
+  private nextDatagram(reply: Reply, count: number): Datagram {
+    const threaded = this.threaded ?? this.handOver(reply, count);
+    if (threaded) {
+      const datagram = threaded.next();
+      if (datagram) return datagram;
+      this.threaded = undefined;
+    }
+    // Read first: a bigger datagram replaces the buffer, and with it the view.
+    const length = this.readBlocking();
+    return { view: this.view, length };
+  }
+
+  /** Like {@link NetlinkSocket.nextDatagram}, waiting on the event loop; undefined when the socket is closed while waiting. */
+  private async nextDatagramAsync(reply: Reply, count: number): Promise<Datagram | undefined> {
+    const threaded = this.threaded ?? this.handOver(reply, count);
+    if (threaded) {
+      const datagram = await threaded.nextAsync();
+      if (datagram) return datagram;
+      this.threaded = undefined;
+    }
+    const length = await this.readAsync();
+    return length === undefined ? undefined : { view: this.view, length };
+  }
+
+  private handOver(reply: Reply, count: number): ThreadedReceive | undefined {
+    if (!this.useReaderThread || !reply.dump || reply.ended) return undefined;
+    return (this.threaded = ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack, count >= READER_THREAD_AFTER));
   }
 
   private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {
@@ -406,6 +471,9 @@ export class NetlinkSocket implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     this.pending.clear();
+    // The reader thread lets go of the descriptor before it is closed.
+    this.threaded?.finish();
+    this.threaded = undefined;
     // Stop polling before the descriptor is closed (and its number reused).
     this.poller?.close();
     this.poller = undefined;

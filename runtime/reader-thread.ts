@@ -1,0 +1,223 @@
+/**
+ * The socket side of the reader thread: hands a dump's remaining datagrams to a
+ * worker thread (runtime/reader-worker.ts), which receives them into shared slots
+ * while this thread decodes the ones before. The kernel does its share of a dump
+ * inside the receive call, so the two overlap: a large dump takes about the longer
+ * of the two instead of their sum. One thread serves the whole process, one dump
+ * at a time; it is started on demand, never keeps the process alive, and costs
+ * nothing while idle.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SyscallError } from './errors.js';
+import { CONTROL_WORDS, Ctl, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
+
+/** A received datagram: `length` bytes at the start of `view`. */
+export interface Datagram {
+  view: DataView;
+  length: number;
+}
+
+/** What the reader thread has done in this process (for benchmarks and tests). */
+export interface ReaderThreadStats {
+  /** Dumps handed to it. */
+  jobs: number;
+  /** Datagrams it received. */
+  datagrams: number;
+}
+
+interface Thread {
+  worker: Worker;
+  ctl: Int32Array;
+  data: SharedArrayBuffer;
+  ready: Promise<void>;
+  /** Set when the thread could not start or died: dumps are then read without it. */
+  failed: boolean;
+}
+
+let thread: Thread | undefined;
+/** The receive that holds the thread, if any. */
+let owner: ThreadedReceive | undefined;
+const stats: ReaderThreadStats = { jobs: 0, datagrams: 0 };
+
+/**
+ * Starts the reader thread if it is not running; resolves once it takes dumps
+ * (or could not start: dumps are then read on the calling thread, as without it).
+ * Sockets start it by themselves when a dump is long; a program that knows it is
+ * about to read a large dump can start it earlier, so that it is ready in time.
+ */
+export function startReaderThread(): Promise<void> {
+  if (thread) return thread.ready;
+  const control = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
+  const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  const worker = new Worker(workerEntry(), { workerData: { control, data }, stdout: false });
+  worker.unref();
+  const t: Thread = { worker, ctl: new Int32Array(control), data, ready: Promise.resolve(), failed: false };
+  t.ready = new Promise<void>((resolve) => {
+    const fail = () => {
+      t.failed = true;
+      resolve();
+    };
+    worker.once('error', fail);
+    worker.once('exit', fail);
+    waitFor(t, () => Atomics.load(t.ctl, Ctl.ready) === 1).then(resolve, fail);
+  });
+  thread = t;
+  return t.ready;
+}
+
+/**
+ * The worker's entry point: reader-worker.js next to this module. Run from the
+ * TypeScript sources (as the tests do), it is reader-worker.ts, loaded through tsx,
+ * which a worker does not inherit from its parent.
+ */
+function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./reader-worker.js', import.meta.url);
+  // require.resolve finds the CommonJS build of tsx's API; its ESM build sits beside it.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./reader-worker.ts', import.meta.url).href;
+  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/** Counts of what the reader thread has done in this process. */
+export function readerThreadStats(): ReaderThreadStats {
+  return { ...stats };
+}
+
+/** Resolves when `done()` holds, waiting on the control block's event word without blocking. */
+async function waitFor(t: Thread, done: () => boolean): Promise<void> {
+  for (;;) {
+    const event = Atomics.load(t.ctl, Ctl.event);
+    if (done()) return;
+    await changed(t, event);
+  }
+}
+
+/** Resolves when the event word is no longer `event`. */
+async function changed(t: Thread, event: number): Promise<void> {
+  const wait = Atomics.waitAsync(t.ctl, Ctl.event, event);
+  if (!wait.async) return;
+  // A pending waitAsync does not keep the process alive by itself; the worker's handle does, meanwhile.
+  t.worker.ref();
+  try {
+    await wait.value;
+  } finally {
+    t.worker.unref();
+  }
+}
+
+/** Ask again this often, in milliseconds, while the thread finishes a cancelled job. */
+const RECHECK_MS = 100;
+
+/**
+ * The rest of one reply, received by the reader thread. Datagrams are given out one
+ * at a time, in order; each stays valid until the next call of `next`.
+ */
+export class ThreadedReceive {
+  private taken = 0;
+  private left = false;
+
+  private constructor(private readonly t: Thread) {}
+
+  /**
+   * Hands the reply to request `seq` on descriptor `fd` to the reader thread, when
+   * it is ready and free; otherwise undefined, and the caller reads on. `start`
+   * starts the thread (for later dumps) when it is not running.
+   */
+  static begin(fd: number, seq: number, port: number, ack: boolean, start: boolean): ThreadedReceive | undefined {
+    if (!thread && start) void startReaderThread();
+    const t = thread;
+    if (!t || t.failed || owner || Atomics.load(t.ctl, Ctl.ready) !== 1) return undefined;
+    const ctl = t.ctl;
+    ctl[Ctl.fd] = fd;
+    ctl[Ctl.seq] = seq | 0;
+    ctl[Ctl.port] = port | 0;
+    ctl[Ctl.ack] = ack ? 1 : 0;
+    ctl[Ctl.produced] = 0;
+    ctl[Ctl.consumed] = 0;
+    ctl[Ctl.outcome] = Outcome.running;
+    ctl[Ctl.cancel] = 0;
+    Atomics.store(ctl, Ctl.job, 1);
+    Atomics.notify(ctl, Ctl.job);
+    stats.jobs++;
+    return (owner = new ThreadedReceive(t));
+  }
+
+  /**
+   * The next datagram, waiting for it; undefined once the thread has left the job
+   * (the reply ended, or it handed the rest back to the caller's own reads).
+   * @throws SyscallError when the thread's receive failed.
+   */
+  next(): Datagram | undefined {
+    for (;;) {
+      const event = Atomics.load(this.t.ctl, Ctl.event);
+      const r = this.poll();
+      if (r !== WAIT) return r;
+      Atomics.wait(this.t.ctl, Ctl.event, event);
+    }
+  }
+
+  /** Like {@link ThreadedReceive.next}, waiting without blocking the event loop. */
+  async nextAsync(): Promise<Datagram | undefined> {
+    for (;;) {
+      const event = Atomics.load(this.t.ctl, Ctl.event);
+      const r = this.poll();
+      if (r !== WAIT) return r;
+      await changed(this.t, event);
+    }
+  }
+
+  /** Asks the thread to stop at the next datagram; what it already received still comes out of `next`. */
+  cancel(): void {
+    if (this.left) return;
+    Atomics.store(this.t.ctl, Ctl.cancel, 1);
+    // It may be waiting for a free slot.
+    Atomics.notify(this.t.ctl, Ctl.consumed);
+  }
+
+  /** Stops the job (dropping what was received and not taken) and waits until the thread has left it. */
+  finish(): void {
+    this.cancel();
+    for (;;) {
+      const event = Atomics.load(this.t.ctl, Ctl.event);
+      if (Atomics.load(this.t.ctl, Ctl.job) === 0) break;
+      Atomics.wait(this.t.ctl, Ctl.event, event, RECHECK_MS);
+    }
+    this.release();
+  }
+
+  /** Like {@link ThreadedReceive.finish}, waiting without blocking the event loop. */
+  async finishAsync(): Promise<void> {
+    this.cancel();
+    await waitFor(this.t, () => Atomics.load(this.t.ctl, Ctl.job) === 0);
+    this.release();
+  }
+
+  private release(): void {
+    this.left = true;
+    if (owner === this) owner = undefined;
+  }
+
+  private poll(): Datagram | undefined | typeof WAIT {
+    const ctl = this.t.ctl;
+    // The datagram given out last is done with: its slot may be filled again.
+    Atomics.store(ctl, Ctl.consumed, this.taken);
+    Atomics.notify(ctl, Ctl.consumed);
+    // Read `job` before `produced`: a thread that left has published all it received.
+    const left = Atomics.load(ctl, Ctl.job) === 0;
+    if (Atomics.load(ctl, Ctl.produced) > this.taken) {
+      const i = this.taken++;
+      stats.datagrams++;
+      const length = ctl[Ctl.lengths + (i % SLOTS)]!;
+      return { view: new DataView(this.t.data, slotOffset(i), length), length };
+    }
+    if (!left) return WAIT;
+    this.release();
+    if (ctl[Ctl.outcome] === Outcome.failed) throw new SyscallError('recvfrom', ctl[Ctl.errno]!, 'receiving on the reader thread');
+    return undefined;
+  }
+}
+
+const WAIT = Symbol('wait');
