@@ -61,7 +61,8 @@ export function startReaderThread(): Promise<void> {
     };
     worker.once('error', fail);
     worker.once('exit', fail);
-    waitFor(t, () => Atomics.load(t.ctl, Ctl.ready) === 1).then(resolve, fail);
+    // Waiting for it to start does not keep the process alive: a short program need not wait.
+    waitFor(t, () => Atomics.load(t.ctl, Ctl.ready) === 1, false).then(resolve, fail);
   });
   thread = t;
   return t.ready;
@@ -86,25 +87,28 @@ export function readerThreadStats(): ReaderThreadStats {
   return { ...stats };
 }
 
-/** Resolves when `done()` holds, waiting on the control block's event word without blocking. */
-async function waitFor(t: Thread, done: () => boolean): Promise<void> {
+/**
+ * Resolves when `done()` holds, waiting on the control block's event word without
+ * blocking; with `keepAlive`, the process stays alive meanwhile.
+ */
+async function waitFor(t: Thread, done: () => boolean, keepAlive = true): Promise<void> {
   for (;;) {
     const event = Atomics.load(t.ctl, Ctl.event);
     if (done()) return;
-    await changed(t, event);
+    await changed(t, event, keepAlive);
   }
 }
 
 /** Resolves when the event word is no longer `event`. */
-async function changed(t: Thread, event: number): Promise<void> {
+async function changed(t: Thread, event: number, keepAlive = true): Promise<void> {
   const wait = Atomics.waitAsync(t.ctl, Ctl.event, event);
   if (!wait.async) return;
   // A pending waitAsync does not keep the process alive by itself; the worker's handle does, meanwhile.
-  t.worker.ref();
+  if (keepAlive) t.worker.ref();
   try {
     await wait.value;
   } finally {
-    t.worker.unref();
+    if (keepAlive) t.worker.unref();
   }
 }
 
