@@ -79,7 +79,7 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
   if (o.events) return watchEvents(o, netns, filter, out, err);
   // Ready by the time the dumps run, so that a long one is received on another CPU from its start.
-  void startReaderThread();
+  startReaderThread();
   let diag: SockDiag;
   try {
     diag = SockDiag.open({ netns });

@@ -57,4 +57,4 @@ export { unixDisplayName } from './unix.js';
 export { DecodeError } from '../runtime/codec.js';
 export { NetlinkError, SyscallError } from '../runtime/errors.js';
 export type { NetnsSpec } from '../runtime/netns.js';
-export { readerThreadStats, startReaderThread, type ReaderThreadStats } from '../runtime/reader-thread.js';
+export { readerThreadReady, readerThreadStats, startReaderThread, type ReaderThreadStats } from '../runtime/reader-thread.js';

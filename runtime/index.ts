@@ -3,4 +3,4 @@ export { DecodeError } from './codec.js';
 export { NetlinkError, SyscallError, type NetlinkErrorDetails } from './errors.js';
 export { NetlinkSocket, parseMessages, type NetlinkMessage, type OpenOptions, type ReplyEnd } from './netlink-socket.js';
 export { withNetns, type NetnsSpec } from './netns.js';
-export { readerThreadStats, startReaderThread, type ReaderThreadStats } from './reader-thread.js';
+export { readerThreadReady, readerThreadStats, startReaderThread, type ReaderThreadStats } from './reader-thread.js';

@@ -42,13 +42,31 @@ let owner: ThreadedReceive | undefined;
 const stats: ReaderThreadStats = { jobs: 0, datagrams: 0 };
 
 /**
- * Starts the reader thread if it is not running; resolves once it takes dumps
- * (or could not start: dumps are then read on the calling thread, as without it).
- * Sockets start it by themselves when a dump is long; a program that knows it is
- * about to read a large dump can start it earlier, so that it is ready in time.
+ * Starts the reader thread if it is not running, without waiting for it (nor
+ * keeping the process alive for it). Sockets start it by themselves when a dump is
+ * long; a program that knows it is about to read a large dump can start it
+ * earlier, so that it is ready in time.
  */
-export function startReaderThread(): Promise<void> {
-  if (thread) return thread.ready;
+export function startReaderThread(): void {
+  start();
+}
+
+/**
+ * Starts the reader thread if needed; resolves once it takes dumps, or could not
+ * start (dumps are then read on the calling thread, as without it).
+ */
+export async function readerThreadReady(): Promise<void> {
+  const t = start();
+  t.worker.ref();
+  try {
+    await t.ready;
+  } finally {
+    t.worker.unref();
+  }
+}
+
+function start(): Thread {
+  if (thread) return thread;
   const control = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   const worker = new Worker(workerEntry(), { workerData: { control, data }, stdout: false });
@@ -64,8 +82,7 @@ export function startReaderThread(): Promise<void> {
     // Waiting for it to start does not keep the process alive: a short program need not wait.
     waitFor(t, () => Atomics.load(t.ctl, Ctl.ready) === 1, false).then(resolve, fail);
   });
-  thread = t;
-  return t.ready;
+  return (thread = t);
 }
 
 /**
@@ -127,11 +144,11 @@ export class ThreadedReceive {
 
   /**
    * Hands the reply to request `seq` on descriptor `fd` to the reader thread, when
-   * it is ready and free; otherwise undefined, and the caller reads on. `start`
+   * it is ready and free; otherwise undefined, and the caller reads on. `startThread`
    * starts the thread (for later dumps) when it is not running.
    */
-  static begin(fd: number, seq: number, port: number, ack: boolean, start: boolean): ThreadedReceive | undefined {
-    if (!thread && start) void startReaderThread();
+  static begin(fd: number, seq: number, port: number, ack: boolean, startThread: boolean): ThreadedReceive | undefined {
+    if (!thread && startThread) start();
     const t = thread;
     if (!t || t.failed || owner || Atomics.load(t.ctl, Ctl.ready) !== 1) return undefined;
     const ctl = t.ctl;

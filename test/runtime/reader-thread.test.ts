@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, SyscallError } from '../../runtime/errors.js';
-import { readerThreadStats, startReaderThread } from '../../runtime/reader-thread.js';
+import { readerThreadReady, readerThreadStats } from '../../runtime/reader-thread.js';
 import { SLOTS } from '../../runtime/reader-layout.js';
 import { SockDiag, type InetSocket } from '../../query/index.js';
 import { Holder, kernelTestsSkipReason, Netns, REPO } from '../helpers/netns.js';
@@ -39,7 +39,7 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
     await holder.request('many', { listener: listener.sock, host: '127.0.0.1', count: CONNECTIONS });
     using diag = SockDiag.open({ netns: ns.spec, readerThread: false });
     expected = [...diag.inet({ ext: [...EXT] })].map(key).sort();
-    await startReaderThread();
+    await readerThreadReady();
   });
 
   afterAll(async () => {
@@ -112,9 +112,9 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
 
   it('does not keep a process alive once its work is done', () => {
     const script = `
-      import { startReaderThread } from './runtime/reader-thread.ts';
+      import { readerThreadReady } from './runtime/reader-thread.ts';
       import { SockDiag } from './query/index.ts';
-      await startReaderThread();
+      await readerThreadReady();
       const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
       let n = 0;
       for (const _ of diag.inet({ ext: ['info'] })) n++;
@@ -126,5 +126,11 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
     expect(r.status).toBe(0);
     expect(Number(r.stdout.trim())).toBe(2 * expected.length);
     expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it('lets a process that only started it exit', () => {
+    const script = `import { startReaderThread } from './runtime/reader-thread.ts'; startReaderThread(); console.log('done');`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'done', '']);
   });
 });
