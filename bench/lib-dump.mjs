@@ -1,7 +1,7 @@
 // The library side of the benchmark, run as a whole process by bench/run.ts:
 // plain ESM over the built package (dist/), so no TypeScript loader is timed.
 //
-//   node bench/lib-dump.mjs --netns NAME --mode sync|async|lookup|load [--ext] [--dport PORT] [--count N]
+//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--dport PORT] [--count N] [--no-thread]
 //
 // sync/async: one TCP dump, IPv4 + IPv6, every socket decoded (with --ext:
 // tcp_info, meminfo, skmeminfo and cong asked for and read). --dport hands the
@@ -10,8 +10,12 @@
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
-import { inet, inetAsync, SockDiag } from '../dist/query/index.js';
+import { inet, inetAsync, readerThreadStats, SockDiag } from '../dist/query/index.js';
 import { encodeInetDiagBcOp, InetDiagBcCode } from '../dist/generated/inet_diag.js';
+import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
+import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
+import { NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
+import { IpProtocol } from '../dist/generated/socket.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     ext: { type: 'boolean', default: false },
     dport: { type: 'string' },
     count: { type: 'string', default: '10000' },
+    'no-thread': { type: 'boolean', default: false },
   },
 });
 const netns = values.netns ? { name: values.netns } : undefined;
@@ -49,7 +54,7 @@ function consume(s) {
   if (s.cong !== undefined) sum += s.cong.length;
 }
 
-const query = { netns, ext: values.ext ? EXT : undefined };
+const query = { netns, ext: values.ext ? EXT : undefined, readerThread: !values['no-thread'] };
 if (values.dport !== undefined) query.bytecode = dportProgram(Number(values.dport));
 
 let result;
@@ -71,7 +76,35 @@ if (values.mode === 'sync' || values.mode === 'async') {
     }
   }
   const ms = performance.now() - t0;
-  result = { mode: values.mode, sockets, withInfo, ms, checksum: sum };
+  result = { mode: values.mode, sockets, withInfo, ms, checksum: sum, readerThread: readerThreadStats() };
+} else if (values.mode === 'decode') {
+  // The decoder's own cost: the dump's datagrams are received and copied first (not
+  // timed, decoder untouched), then decoded once, as cold as in a real dump.
+  const datagrams = [];
+  const socket = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, readerThread: false });
+  try {
+    const [request] = inetRequests(query, ALL_STATES);
+    for (const batch of socket.requestBatches(request.type, NlmGetFlags.dump, request.payload)) {
+      const first = batch[0];
+      const last = batch.at(-1);
+      const start = first.offset - 16;
+      const bytes = new Uint8Array(first.view.buffer.slice(start, last.offset + last.length));
+      datagrams.push({ view: new DataView(bytes.buffer), length: bytes.length, type: request.type });
+    }
+  } finally {
+    socket.close();
+  }
+  let sockets = 0;
+  const t0 = performance.now();
+  for (const d of datagrams) {
+    for (const m of parseMessages(d.view, d.length)) {
+      if (m.type !== d.type) continue;
+      consume(decodeInetSocket(m, IpProtocol.tcp));
+      sockets++;
+    }
+  }
+  const ms = performance.now() - t0;
+  result = { mode: 'decode', sockets, datagrams: datagrams.length, ms, checksum: sum };
 } else if (values.mode === 'lookup') {
   const count = Number(values.count);
   let misses = 0;
