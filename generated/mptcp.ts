@@ -368,6 +368,35 @@ export const MPTCP_INFO_MIN_SIZE = 40;
  */
 export function decodeMptcpInfo(view: DataView, offset: number, length: number): MptcpInfo {
   if (length < 40) needBytes('struct mptcp_info', offset, length, 40);
+  if (length >= 96) return {
+    subflows: view.getUint8(offset + 0),
+    addAddrSignal: view.getUint8(offset + 1),
+    addAddrAccepted: view.getUint8(offset + 2),
+    subflowsMax: view.getUint8(offset + 3),
+    addAddrSignalMax: view.getUint8(offset + 4),
+    addAddrAcceptedMax: view.getUint8(offset + 5),
+    flags: view.getUint32(offset + 8, LE),
+    token: view.getUint32(offset + 12, LE),
+    writeSeq: view.getBigUint64(offset + 16, LE),
+    sndUna: view.getBigUint64(offset + 24, LE),
+    rcvNxt: view.getBigUint64(offset + 32, LE),
+    localAddrUsed: view.getUint8(offset + 40),
+    localAddrMax: view.getUint8(offset + 41),
+    csumEnabled: view.getUint8(offset + 42),
+    retransmits: view.getUint32(offset + 44, LE),
+    bytesRetrans: view.getBigUint64(offset + 48, LE),
+    bytesSent: view.getBigUint64(offset + 56, LE),
+    bytesReceived: view.getBigUint64(offset + 64, LE),
+    bytesAcked: view.getBigUint64(offset + 72, LE),
+    subflowsTotal: view.getUint8(offset + 80),
+    endpLaminarMax: view.getUint8(offset + 81),
+    endpFullmeshMax: view.getUint8(offset + 82),
+    reserved: view.getUint8(offset + 83),
+    lastDataSent: view.getUint32(offset + 84, LE),
+    lastDataRecv: view.getUint32(offset + 88, LE),
+    lastAckRecv: view.getUint32(offset + 92, LE),
+    extra: length > 96 ? copyBytes(view, offset + 96, length - 96) : undefined,
+  };
   return {
     subflows: view.getUint8(offset + 0),
     addAddrSignal: view.getUint8(offset + 1),
@@ -395,7 +424,7 @@ export function decodeMptcpInfo(view: DataView, offset: number, length: number):
     lastDataSent: length >= 88 ? view.getUint32(offset + 84, LE) : undefined,
     lastDataRecv: length >= 92 ? view.getUint32(offset + 88, LE) : undefined,
     lastAckRecv: length >= 96 ? view.getUint32(offset + 92, LE) : undefined,
-    extra: length > 96 ? copyBytes(view, offset + 96, length - 96) : undefined,
+    extra: undefined,
   };
 }
 

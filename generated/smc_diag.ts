@@ -837,6 +837,16 @@ export const SMCD_DIAG_DMBINFO_MIN_SIZE = 40;
  */
 export function decodeSmcdDiagDmbinfo(view: DataView, offset: number, length: number): SmcdDiagDmbinfo {
   if (length < 40) needBytes('struct smcd_diag_dmbinfo', offset, length, 40);
+  if (length >= 56) return {
+    linkid: view.getUint32(offset + 0, LE),
+    peerGid: view.getBigUint64(offset + 8, LE),
+    myGid: view.getBigUint64(offset + 16, LE),
+    token: view.getBigUint64(offset + 24, LE),
+    peerToken: view.getBigUint64(offset + 32, LE),
+    peerGidExt: view.getBigUint64(offset + 40, LE),
+    myGidExt: view.getBigUint64(offset + 48, LE),
+    extra: length > 56 ? copyBytes(view, offset + 56, length - 56) : undefined,
+  };
   return {
     linkid: view.getUint32(offset + 0, LE),
     peerGid: view.getBigUint64(offset + 8, LE),
@@ -845,7 +855,7 @@ export function decodeSmcdDiagDmbinfo(view: DataView, offset: number, length: nu
     peerToken: view.getBigUint64(offset + 32, LE),
     peerGidExt: length >= 48 ? view.getBigUint64(offset + 40, LE) : undefined,
     myGidExt: length >= 56 ? view.getBigUint64(offset + 48, LE) : undefined,
-    extra: length > 56 ? copyBytes(view, offset + 56, length - 56) : undefined,
+    extra: undefined,
   };
 }
 

@@ -122,14 +122,27 @@ export function emitStruct(sf: SourceFile, s: StructDef, ctx: ModuleContext): vo
         const fm = s.members.find((m) => m.tsName === s.addressFamily)!;
         w.writeLine(`const family = ${readExpr(fm, ctx)};`);
       }
-      w.writeLine('return {').indent(() => {
-        for (const m of fields) {
-          const value = m.tsName === s.addressFamily ? 'family' : readExpr(m, ctx);
-          const end = m.offset + m.size;
-          w.writeLine(`${m.tsName}: ${m.required ? value : `length >= ${end} ? ${value} : undefined`},`);
-        }
-        w.writeLine(`extra: length > ${s.size} ? ${ctx.rt('copyBytes')}(view, offset + ${s.size}, length - ${s.size}) : undefined,`);
-      });
+      // Two literals of the same shape: a whole payload (what a current kernel sends) reads
+      // every member without a length test each, which costs much before the JIT has run.
+      const literal = (whole: boolean) =>
+        w.indent(() => {
+          for (const m of fields) {
+            const value = m.tsName === s.addressFamily ? 'family' : readExpr(m, ctx);
+            w.writeLine(`${m.tsName}: ${m.required || whole ? value : `length >= ${m.offset + m.size} ? ${value} : undefined`},`);
+          }
+          w.writeLine(whole ? `extra: length > ${s.size} ? ${ctx.rt('copyBytes')}(view, offset + ${s.size}, length - ${s.size}) : undefined,` : 'extra: undefined,');
+        });
+      if (s.minSize === s.size) {
+        w.writeLine('return {');
+        literal(true);
+        w.writeLine('};');
+        return;
+      }
+      w.writeLine(`if (length >= ${s.size}) return {`);
+      literal(true);
+      w.writeLine('};');
+      w.writeLine('return {');
+      literal(false);
       w.writeLine('};');
     },
   });
