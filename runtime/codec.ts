@@ -118,13 +118,25 @@ export function writeCookie(view: DataView, offset: number, value: bigint): void
  * the family is neither, in which case the 16 bytes are shown as hex.
  */
 export function formatInetAddress(view: DataView, offset: number, bytes: number): string {
-  if (bytes === 4) {
-    return `${view.getUint8(offset)}.${view.getUint8(offset + 1)}.${view.getUint8(offset + 2)}.${view.getUint8(offset + 3)}`;
-  }
+  if (bytes === 4) return ipv4Text(view.getUint32(offset, false));
   if (bytes === 16) return formatIPv6(view, offset);
   let s = '';
   for (let i = 0; i < 16; i++) s += view.getUint8(offset + i).toString(16).padStart(2, '0');
   return s;
+}
+
+/** Texts of recently seen IPv4 addresses: a dump repeats few local addresses many times. */
+const ipv4Texts = new Map<number, string>();
+const IPV4_TEXTS_MAX = 4096;
+
+function ipv4Text(address: number): string {
+  let text = ipv4Texts.get(address);
+  if (text === undefined) {
+    text = `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+    if (ipv4Texts.size >= IPV4_TEXTS_MAX) ipv4Texts.clear();
+    ipv4Texts.set(address, text);
+  }
+  return text;
 }
 
 /** IPv6 text as inet_ntop(3) writes it (RFC 5952, with dotted IPv4 for mapped and compatible addresses). */
