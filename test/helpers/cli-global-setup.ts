@@ -31,9 +31,9 @@ function build(): void {
   }
 }
 
-/** Whether dist/cli/main.js is newer than every source file and the tsconfigs. */
+/** Whether dist/bin/sockdiag.js (the bundle, built last) is newer than every source file and the tsconfigs. */
 function fresh(): boolean {
-  const bin = join(ROOT, 'dist/cli/main.js');
+  const bin = join(ROOT, 'dist/bin/sockdiag.js');
   if (!existsSync(bin)) return false;
   const built = statSync(bin).mtimeMs;
   const newest = (path: string): number => {

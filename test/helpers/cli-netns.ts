@@ -1,7 +1,7 @@
 /**
  * Fixtures of the CLI tests: a private network namespace with known sockets in it
  * (opened by test/helpers/cli-sockets.py, run inside the namespace with
- * `ip netns exec`), the built command (`node dist/cli/main.js`) and `ss`, both run
+ * `ip netns exec`), the built command (`node dist/bin/sockdiag.js`) and `ss`, both run
  * on that namespace, and a parser for the tables both print.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The command as `npm install` puts it on PATH. */
-export const BIN = join(ROOT, 'dist/cli/main.js');
+export const BIN = join(ROOT, 'dist/bin/sockdiag.js');
 const SOCKETS_SCRIPT = join(ROOT, 'test/helpers/cli-sockets.py');
 
 /** What a command printed and how it ended. */

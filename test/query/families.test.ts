@@ -9,7 +9,7 @@ import { NetlinkProtocol } from '../../generated/netlink.js';
 import { NoDiagSupportError, SockDiag } from '../../query/index.js';
 import { REPO } from '../helpers/netns.js';
 
-const BIN = `${REPO}/dist/cli/main.js`;
+const BIN = `${REPO}/dist/bin/sockdiag.js`;
 
 describe('NETLINK and PACKET sockets', () => {
   it('finds this process\'s own sock_diag socket among the NETLINK sockets, with its port id and protocol', () => {

@@ -1,7 +1,8 @@
 /**
  * A private build of the package for tests that run it as another user or as the
  * `sockdiag` command: `tsc -p tsconfig.build.json` into a new temporary folder
- * readable by everyone (with the package.json, and node_modules linked), so that
+ * readable by everyone (with the package.json, and node_modules linked), then the
+ * command's bundle (`npm run bundle` there), so that
  * `nobody` can import it wherever the checkout lives, and so that a concurrent
  * `npm run build` of dist/ cannot change the code under test half-way.
  */
@@ -17,7 +18,7 @@ export interface PrivateBuild {
   dir: string;
   /** dist/query/index.js: the library as `import 'sockdiag'` gives it. */
   library: string;
-  /** dist/cli/main.js: the `sockdiag` command. */
+  /** dist/bin/sockdiag.js: the `sockdiag` command, as bundled for its users. */
   bin: string;
   /** tsc's output when it reported errors (it still emits). */
   warnings: string;
@@ -33,14 +34,19 @@ function chmodAll(path: string): void {
 export function privateBuild(label: string): PrivateBuild {
   const dir = mkdtempSync(join(tmpdir(), `sockdiag-hardening-${label}-`));
   const tsc = spawnSync(join(REPO, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
-  const bin = join(dir, 'dist/cli/main.js');
   const library = join(dir, 'dist/query/index.js');
-  if (!existsSync(bin) || !existsSync(library)) {
+  if (!existsSync(join(dir, 'dist/cli/main.js')) || !existsSync(library)) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`tsc emitted no dist/cli/main.js:\n${tsc.stdout}${tsc.stderr}`);
   }
   copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  const bundle = spawnSync('npm', ['run', '-s', 'bundle'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const bin = join(dir, 'dist/bin/sockdiag.js');
+  if (bundle.status !== 0 || !existsSync(bin)) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`npm run bundle failed:\n${bundle.stdout}${bundle.stderr}`);
+  }
   chmodAll(join(dir, 'dist'));
   chmodSync(join(dir, 'package.json'), 0o644);
   chmodSync(dir, 0o755);
