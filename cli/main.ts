@@ -14,7 +14,6 @@ import type { InetProtocol } from '../query/types.js';
 import { watch } from '../query/watch.js';
 import { escapeControls } from '../query/display.js';
 import { NoDiagSupportError, SockDiag } from '../query/session.js';
-import { startReaderThread } from '../runtime/reader-thread.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { NetlinkError, SyscallError } from '../runtime/errors.js';
 import { interfaceName } from '../runtime/interfaces.js';
@@ -78,8 +77,6 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   }
   const netns = o.netns === undefined ? undefined : namespaceSpec(o.netns);
   if (o.events) return watchEvents(o, netns, filter, out, err);
-  // Ready by the time the dumps run, so that a long one is received on another CPU from its start.
-  startReaderThread();
   let diag: SockDiag;
   try {
     diag = SockDiag.open({ netns });

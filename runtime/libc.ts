@@ -2,9 +2,13 @@
  * The few libc calls the runtime makes, bound with koffi. Each wrapper reads errno
  * right after a failed call and throws a {@link SyscallError}; none knows a protocol.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { SyscallError } from './errors.js';
+
+// Required when this module is evaluated, not imported ahead of it: the reader thread
+// (reader-worker.ts) must decide when koffi's native add-on loads (see there).
+const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
 
 const libc = koffi.load('libc.so.6');
 const pollfd = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });

@@ -30,6 +30,10 @@ export const Ctl = Object.freeze({
   cancel: 10,
   /** Bumped (and notified) at every change the decoder waits for. */
   event: 11,
+  /** Set by the reader just before it sets up koffi (native code that must not be stopped half-way). */
+  loading: 12,
+  /** Set by the socket's thread when the process exits: a reader that has not begun loading koffi does not begin. */
+  exiting: 13,
   /** First of the {@link SLOTS} datagram lengths, one per slot. */
   lengths: 16,
 } as const);

@@ -82,7 +82,36 @@ function start(): Thread {
     // Waiting for it to start does not keep the process alive: a short program need not wait.
     waitFor(t, () => Atomics.load(t.ctl, Ctl.ready) === 1, false).then(resolve, fail);
   });
+  process.once('exit', () => settle(t));
   return (thread = t);
+}
+
+/** The longest the process waits at exit for the thread to reach a state it can be stopped in. */
+const EXIT_WAIT_MS = 2000;
+
+/**
+ * Lets the thread reach a point where ending it is safe, before the process exits:
+ * node stops workers wherever they are, and one stopped inside koffi's native set-up
+ * aborts the whole process. A thread that has not begun that set-up will not begin
+ * it (see reader-worker.ts); one that has is waited for (it runs on its own; one
+ * that has not started at all may need this thread, which is why it is not waited
+ * for). A receive still running (a process.exit() in the middle of a dump) is
+ * cancelled and waited for. Bounded; a clean exit rarely waits at all.
+ */
+function settle(t: Thread): void {
+  Atomics.store(t.ctl, Ctl.exiting, 1);
+  Atomics.store(t.ctl, Ctl.cancel, 1);
+  Atomics.notify(t.ctl, Ctl.consumed);
+  const loading = Atomics.load(t.ctl, Ctl.loading) === 1;
+  const deadline = performance.now() + EXIT_WAIT_MS;
+  for (;;) {
+    const event = Atomics.load(t.ctl, Ctl.event);
+    const loaded = !loading || Atomics.load(t.ctl, Ctl.ready) === 1 || t.failed;
+    if (loaded && Atomics.load(t.ctl, Ctl.job) === 0) return;
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(t.ctl, Ctl.event, event, left);
+  }
 }
 
 /**

@@ -9,7 +9,6 @@ import { workerData } from 'node:worker_threads';
 import { NLMSGHDR_SIZE, NLMSG_ALIGNTO, NlmFlags, NlmsgType, SOCKADDR_NL_SIZE, decodeNlmsghdr, decodeSockaddrNl } from '../generated/netlink.js';
 import { MsgFlags, PollEvents } from '../generated/socket.js';
 import { SyscallError } from './errors.js';
-import * as libc from './libc.js';
 import { Ctl, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
 
 /** How long a wait lasts before the reader looks at the cancel flag again, in milliseconds. */
@@ -41,8 +40,10 @@ function endsReply(offset: number, length: number, seq: number, port: number, ac
   return false;
 }
 
+type Libc = typeof import('./libc.js');
+
 /** Receives one job's datagrams until its reply ends; returns how it ended. */
-function runJob(): number {
+function runJob(libc: Libc): number {
   const fd = ctl[Ctl.fd]!;
   const seq = ctl[Ctl.seq]!;
   const port = ctl[Ctl.port]!;
@@ -75,19 +76,29 @@ function runJob(): number {
   }
 }
 
-Atomics.store(ctl, Ctl.ready, 1);
-signal();
-for (;;) {
-  // Idle until a socket hands over a dump; an idle reader costs no CPU.
-  Atomics.wait(ctl, Ctl.job, 0);
-  let outcome: number;
-  try {
-    outcome = runJob();
-  } catch (e) {
-    ctl[Ctl.errno] = e instanceof SyscallError ? e.errno : 0;
-    outcome = Outcome.failed;
-  }
-  Atomics.store(ctl, Ctl.outcome, outcome);
-  Atomics.store(ctl, Ctl.job, 0);
+// Node stops a worker at process exit wherever it is, and one stopped inside koffi's
+// set-up (loading its add-on, binding functions) aborts the process. So libc, which
+// loads koffi when it is evaluated, is imported only after saying so, and not at all
+// once the process is exiting: either this thread sees `exiting`, or the exiting
+// thread sees `loading` and waits until `ready`.
+Atomics.store(ctl, Ctl.loading, 1);
+if (Atomics.load(ctl, Ctl.exiting) === 0) serve(await import('./libc.js'));
+
+function serve(libc: Libc): never {
+  Atomics.store(ctl, Ctl.ready, 1);
   signal();
+  for (;;) {
+    // Idle until a socket hands over a dump; an idle reader costs no CPU.
+    Atomics.wait(ctl, Ctl.job, 0);
+    let outcome: number;
+    try {
+      outcome = runJob(libc);
+    } catch (e) {
+      ctl[Ctl.errno] = e instanceof SyscallError ? e.errno : 0;
+      outcome = Outcome.failed;
+    }
+    Atomics.store(ctl, Ctl.outcome, outcome);
+    Atomics.store(ctl, Ctl.job, 0);
+    signal();
+  }
 }
