@@ -8,6 +8,7 @@ import { TcpiOptions } from '../generated/tcp.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
 import { MINORBITS } from '../generated/unix_diag.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
+import { spaced } from './strings.js';
 
 /** `%g` as C prints it for the values ss shows (six significant digits, no trailing zeros). */
 export function g(x: number): string {
@@ -16,6 +17,16 @@ export function g(x: number): string {
   const plain = String(x);
   if ((plain.length <= 6 || (plain.length === 7 && (plain.includes('.') || x < 0))) && !plain.includes('e')) return plain;
   return String(Number(x.toPrecision(6)));
+}
+
+/** Three decimals of milliseconds, as text: `.005`, `.05`, `.5` for 5, 50 and 500 microseconds; '' for none. */
+const FRACTION: readonly string[] = Array.from({ length: 1000 }, (_, us) => (us ? String(us / 1000).slice(1) : ''));
+
+/** `g(us / 1000)`: microseconds (a whole number) as milliseconds, `%g` as ss prints them (`rtt:0.023`). */
+export function millis(us: number): string {
+  // Below 1000 ms, the milliseconds and their three decimals are at most six significant digits: %g prints them all.
+  if (us >= 0 && us < 1e6 && Number.isInteger(us)) return String(Math.floor(us / 1000)) + FRACTION[us % 1000];
+  return g(us / 1000);
 }
 
 /** ss's timer text: `1min`, `12sec`, `3.210ms`-style, from milliseconds. */
@@ -91,24 +102,40 @@ function rate(bitsPerSecond: number): string {
   return `${Math.round(bitsPerSecond)}bps`;
 }
 
-/** The congestion control's own state (bbr, dctcp, vegas), where ss prints it. */
-function congestionText(s: InetSocket): string[] {
-  const out: string[] = [];
+/** The congestion control's own state (bbr, dctcp, vegas), where ss prints it: each part after a space. */
+function congestionText(s: InetSocket): string {
+  let out = '';
   if (s.bbrinfo) {
     const b = s.bbrinfo;
     const bw = (BigInt(b.bwHi) << 32n) | BigInt(b.bwLo);
     const gains = (b.pacingGain ? `,pacing_gain:${g(b.pacingGain / 256)}` : '') + (b.cwndGain ? `,cwnd_gain:${g(b.cwndGain / 256)}` : '');
-    out.push(`bbr:(bw:${rate(Number(bw) * 8)},mrtt:${g(b.minRtt / 1000)}${gains})`);
+    out += ` bbr:(bw:${rate(Number(bw) * 8)},mrtt:${millis(b.minRtt)}${gains})`;
   }
   if (s.dctcpinfo?.enabled) {
     const d = s.dctcpinfo;
-    out.push(`dctcp:(ce_state:${d.ceState},alpha:${d.alpha},ab_ecn:${d.abEcn},ab_tot:${d.abTot})`);
-  } else if (s.dctcpinfo) out.push('dctcp:fallback_mode');
+    out += ` dctcp:(ce_state:${d.ceState},alpha:${d.alpha},ab_ecn:${d.abEcn},ab_tot:${d.abTot})`;
+  } else if (s.dctcpinfo) out += ' dctcp:fallback_mode';
   if (s.vegasinfo?.enabled) {
     const v = s.vegasinfo;
-    out.push(`vegas:(rttcnt:${v.rttcnt},rtt:${g(v.rtt / 1000)},minrtt:${g(v.minrtt / 1000)})`);
+    out += ` vegas:(rttcnt:${v.rttcnt},rtt:${millis(v.rtt)},minrtt:${millis(v.minrtt)})`;
   }
   return out;
+}
+
+/** The TCP options ss names (`ts sack ecn ecnseen fastopen`), by tcpi_options. */
+const OPTION_WORDS: readonly string[] = Array.from({ length: 0x100 }, (_, opt) =>
+  [
+    opt & TcpiOptions.timestamps ? 'ts' : '',
+    opt & TcpiOptions.sack ? 'sack' : '',
+    opt & TcpiOptions.ecn ? 'ecn' : '',
+    opt & TcpiOptions['ecn-seen'] ? 'ecnseen' : '',
+    opt & TcpiOptions['syn-data'] ? 'fastopen' : '',
+  ].reduce(spaced),
+);
+
+/** ` name:value` for a counter ss prints only when it is not zero; '' otherwise. */
+function counter(label: string, v: number | bigint | undefined): string {
+  return v ? label + v : '';
 }
 
 /**
@@ -117,66 +144,42 @@ function congestionText(s: InetSocket): string[] {
  */
 export function infoText(s: InetSocket, options = false): string {
   const i: TcpInfo | undefined = s.info;
-  const out: string[] = [];
-  if (i && options) {
-    const opt = i.options;
-    if (opt & TcpiOptions.timestamps) out.push('ts');
-    if (opt & TcpiOptions.sack) out.push('sack');
-    if (opt & TcpiOptions.ecn) out.push('ecn');
-    if (opt & TcpiOptions['ecn-seen']) out.push('ecnseen');
-    if (opt & TcpiOptions['syn-data']) out.push('fastopen');
-  }
-  if (s.cong) out.push(s.cong);
-  if (!i) return out.join(' ');
-  if (i.options & TcpiOptions.wscale) out.push(`wscale:${i.sndWscale},${i.rcvWscale}`);
-  if (i.rto && i.rto !== 3000000) out.push(`rto:${g(i.rto / 1000)}`);
-  if (i.backoff) out.push(`backoff:${i.backoff}`);
-  if (i.rtt) out.push(`rtt:${g(i.rtt / 1000)}/${g(i.rttvar / 1000)}`);
-  if (i.ato) out.push(`ato:${g(i.ato / 1000)}`);
-  if (i.sndMss) out.push(`mss:${i.sndMss}`);
-  if (i.pmtu) out.push(`pmtu:${i.pmtu}`);
-  if (i.rcvMss) out.push(`rcvmss:${i.rcvMss}`);
-  if (i.advmss) out.push(`advmss:${i.advmss}`);
-  if (i.sndCwnd) out.push(`cwnd:${i.sndCwnd}`);
-  if (i.sndSsthresh && i.sndSsthresh < 0xffff) out.push(`ssthresh:${i.sndSsthresh}`);
-  const big = (name: string, v: bigint | undefined) => v && out.push(`${name}:${v}`);
-  big('bytes_sent', i.bytesSent);
-  big('bytes_retrans', i.bytesRetrans);
-  big('bytes_acked', i.bytesAcked);
-  big('bytes_received', i.bytesReceived);
-  const num = (name: string, v: number | undefined) => v && out.push(`${name}:${v}`);
-  num('segs_out', i.segsOut);
-  num('segs_in', i.segsIn);
-  num('data_segs_out', i.dataSegsOut);
-  num('data_segs_in', i.dataSegsIn);
-  out.push(...congestionText(s));
-  if (i.rtt && i.sndMss && i.sndCwnd) out.push(`send ${rate((i.sndCwnd * i.sndMss * 8 * 1e6) / i.rtt)}`);
-  num('lastsnd', i.lastDataSent);
-  num('lastrcv', i.lastDataRecv);
-  num('lastack', i.lastAckRecv);
+  const head = spaced(i && options ? OPTION_WORDS[i.options & 0xff]! : '', s.cong ?? '');
+  if (!i) return head;
+  // Every part starts with its space, and the first one loses it at the end: slicing also
+  // flattens the line while its 80-odd pieces are at hand, which makes it cheaper to write out.
+  let out = head === '' ? '' : ' ' + head;
+  if (i.options & TcpiOptions.wscale) out += ` wscale:${i.sndWscale},${i.rcvWscale}`;
+  if (i.rto && i.rto !== 3000000) out += ' rto:' + millis(i.rto);
+  out += counter(' backoff:', i.backoff);
+  if (i.rtt) out += ' rtt:' + millis(i.rtt) + '/' + millis(i.rttvar);
+  if (i.ato) out += ' ato:' + millis(i.ato);
+  out += counter(' mss:', i.sndMss) + counter(' pmtu:', i.pmtu) + counter(' rcvmss:', i.rcvMss) + counter(' advmss:', i.advmss) + counter(' cwnd:', i.sndCwnd);
+  if (i.sndSsthresh && i.sndSsthresh < 0xffff) out += ' ssthresh:' + i.sndSsthresh;
+  out += counter(' bytes_sent:', i.bytesSent) + counter(' bytes_retrans:', i.bytesRetrans) + counter(' bytes_acked:', i.bytesAcked) + counter(' bytes_received:', i.bytesReceived);
+  out += counter(' segs_out:', i.segsOut) + counter(' segs_in:', i.segsIn) + counter(' data_segs_out:', i.dataSegsOut) + counter(' data_segs_in:', i.dataSegsIn);
+  out += congestionText(s);
+  if (i.rtt && i.sndMss && i.sndCwnd) out += ' send ' + rate((i.sndCwnd * i.sndMss * 8 * 1e6) / i.rtt);
+  out += counter(' lastsnd:', i.lastDataSent) + counter(' lastrcv:', i.lastDataRecv) + counter(' lastack:', i.lastAckRecv);
   if (i.pacingRate && i.pacingRate !== 0xffffffffffffffffn) {
-    const max = i.maxPacingRate && i.maxPacingRate !== 0xffffffffffffffffn ? `/${rate(Number(i.maxPacingRate) * 8)}` : '';
-    out.push(`pacing_rate ${rate(Number(i.pacingRate) * 8)}${max}`);
+    const max = i.maxPacingRate && i.maxPacingRate !== 0xffffffffffffffffn ? '/' + rate(Number(i.maxPacingRate) * 8) : '';
+    out += ' pacing_rate ' + rate(Number(i.pacingRate) * 8) + max;
   }
-  if (i.deliveryRate) out.push(`delivery_rate ${rate(Number(i.deliveryRate) * 8)}`);
-  num('delivered', i.delivered);
-  if (i.deliveryRateAppLimited) out.push('app_limited');
-  if (i.busyTime) out.push(`busy:${i.busyTime / 1000n}ms`);
-  num('unacked', i.unacked);
-  if (i.retrans || i.totalRetrans) out.push(`retrans:${i.retrans}/${i.totalRetrans}`);
-  num('lost', i.lost);
+  if (i.deliveryRate) out += ' delivery_rate ' + rate(Number(i.deliveryRate) * 8);
+  out += counter(' delivered:', i.delivered);
+  if (i.deliveryRateAppLimited) out += ' app_limited';
+  if (i.busyTime) out += ` busy:${i.busyTime / 1000n}ms`;
+  out += counter(' unacked:', i.unacked);
+  if (i.retrans || i.totalRetrans) out += ` retrans:${i.retrans}/${i.totalRetrans}`;
+  out += counter(' lost:', i.lost);
   // A listener's tcpi_sacked is its backlog, not SACKed segments.
-  if (s.state !== 'listen') num('sacked', i.sacked);
-  num('dsack_dups', i.dsackDups);
-  if (i.reordering !== 3) out.push(`reordering:${i.reordering}`);
-  num('reord_seen', i.reordSeen);
-  if (i.rcvRtt) out.push(`rcv_rtt:${g(i.rcvRtt / 1000)}`);
-  num('rcv_space', i.rcvSpace);
-  num('rcv_ssthresh', i.rcvSsthresh);
-  num('notsent', i.notsentBytes);
-  if (i.minRtt && i.minRtt !== 0xffffffff) out.push(`minrtt:${g(i.minRtt / 1000)}`);
-  num('rcv_ooopack', i.rcvOoopack);
-  num('snd_wnd', i.sndWnd);
-  num('rcv_wnd', i.rcvWnd);
-  return out.join(' ');
+  if (s.state !== 'listen') out += counter(' sacked:', i.sacked);
+  out += counter(' dsack_dups:', i.dsackDups);
+  if (i.reordering !== 3) out += ' reordering:' + i.reordering;
+  out += counter(' reord_seen:', i.reordSeen);
+  if (i.rcvRtt) out += ' rcv_rtt:' + millis(i.rcvRtt);
+  out += counter(' rcv_space:', i.rcvSpace) + counter(' rcv_ssthresh:', i.rcvSsthresh) + counter(' notsent:', i.notsentBytes);
+  if (i.minRtt && i.minRtt !== 0xffffffff) out += ' minrtt:' + millis(i.minRtt);
+  out += counter(' rcv_ooopack:', i.rcvOoopack) + counter(' snd_wnd:', i.sndWnd) + counter(' rcv_wnd:', i.rcvWnd);
+  return out.slice(1);
 }

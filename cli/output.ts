@@ -7,6 +7,8 @@
 import { writeSync } from 'node:fs';
 
 const CHUNK = 64 * 1024;
+/** The reused encoding buffer: a chunk and a long last line, in UTF-8. */
+const ENCODE_ROOM = 3 * 2 * CHUNK;
 
 /** Thrown when the reader of standard output went away. */
 export class ClosedOutput extends Error {
@@ -15,6 +17,8 @@ export class ClosedOutput extends Error {
 
 export class Output {
   private buffer = '';
+  /** Where a chunk is encoded, reused: a fresh Buffer per chunk costs more than the encoding. */
+  private bytes?: Buffer;
 
   constructor(private readonly fd = 1) {}
 
@@ -24,7 +28,7 @@ export class Output {
   }
 
   flush(): void {
-    let bytes = Buffer.from(this.buffer);
+    let bytes = this.encode(this.buffer);
     this.buffer = '';
     while (bytes.length > 0) {
       try {
@@ -36,5 +40,12 @@ export class Output {
         throw e;
       }
     }
+  }
+
+  /** `text` as UTF-8: in the reused buffer when it surely fits (3 bytes at most per UTF-16 unit), else in a new one. */
+  private encode(text: string): Buffer {
+    if (text.length > ENCODE_ROOM / 3) return Buffer.from(text);
+    this.bytes ??= Buffer.allocUnsafe(ENCODE_ROOM);
+    return this.bytes.subarray(0, this.bytes.write(text, 0));
   }
 }

@@ -13,6 +13,7 @@ import { extendedInet, extendedUnix, infoText, skmemText, timerText } from './de
 import { usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
+import { spaced } from './strings.js';
 import type { TextRow } from './text.js';
 
 /** What rows need besides the socket. */
@@ -76,10 +77,13 @@ export function stateOf(s: AnySocket): string {
   return 'state' in s ? s.state : 'close';
 }
 
+/** Port numbers as text ('' until first needed), made once each: a listing repeats the same ports. */
+const PORT_TEXT: string[] = new Array<string>(65536).fill('');
+
 function port(p: number, table: Table, ctx: RowContext): string {
   if (p === 0) return '*';
   if (ctx.services && (table === 'tcp' || table === 'udp' || table === 'mptcp')) return ctx.services.name(p, table === 'udp' ? 'udp' : 'tcp');
-  return String(p);
+  return PORT_TEXT[p] || (PORT_TEXT[p] = String(p));
 }
 
 function address(addr: string, family: string, ifindex: number, ctx: RowContext): string {
@@ -87,14 +91,8 @@ function address(addr: string, family: string, ifindex: number, ctx: RowContext)
   return ifindex ? `${text}%${ctx.ifname(ifindex)}` : text;
 }
 
-function tail(parts: string[]): string {
-  return parts.filter((p) => p !== '').join(' ');
-}
-
 export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
   const o = ctx.options;
-  // ss prints memory and tcp_info on one line under the row.
-  const more = [o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''].filter((m) => m !== '').join(' ');
   return {
     netid: table,
     state: STATE_LABEL[s.state] ?? s.state,
@@ -105,8 +103,9 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerAddr: address(s.dst, s.family, 0, ctx),
     peerPort: port(s.dport, table, ctx),
     sep: ':',
-    tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : '', o.extended ? extendedInet(s, ctx.cgroupPath) : '']),
-    more: more ? [more] : [],
+    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : ''),
+    // ss prints memory and tcp_info on one line under the row.
+    more: spaced(o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''),
   };
 }
 
@@ -123,8 +122,8 @@ export function unixRow(s: UnixSocket, ctx: RowContext): TextRow {
     peerAddr: peerName ?? '*',
     peerPort: String(s.peer ?? 0),
     sep: ' ',
-    tail: tail([o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : '']),
-    more: o.memory && s.meminfo ? [skmemText(s.meminfo)] : [],
+    tail: spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : ''),
+    more: o.memory && s.meminfo ? skmemText(s.meminfo) : '',
   };
 }
 
@@ -143,8 +142,8 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
     sep: ':',
     peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
-    tail: tail([o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : '']),
-    more: [],
+    tail: spaced(o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : ''),
+    more: '',
   };
 }
 
@@ -163,8 +162,8 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     peerPort: '',
     sep: ':',
     peerSep: '',
-    tail: tail([o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : '']),
-    more: [],
+    tail: spaced(o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : ''),
+    more: '',
   };
 }
 
@@ -189,7 +188,7 @@ export function otherRow(table: Table, s: OtherSocket, ctx: RowContext): TextRow
     peerAddr: ends[2]!,
     peerPort: ends[3]!,
     sep: ':',
-    tail: tail([ctx.options.processes ? usersText(ctx.users?.get(inode)) : '', ctx.options.extended ? `ino:${inode}` : '']),
-    more: [],
+    tail: spaced(ctx.options.processes ? usersText(ctx.users?.get(inode)) : '', ctx.options.extended ? `ino:${inode}` : ''),
+    more: '',
   };
 }

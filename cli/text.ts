@@ -3,6 +3,7 @@
  * are right-aligned before the colon and ports left-aligned after it, as ss does.
  */
 import type { Output } from './output.js';
+import { padEnd, padStart } from './strings.js';
 
 /** One line of the table, as text. */
 export interface TextRow {
@@ -20,8 +21,8 @@ export interface TextRow {
   peerSep?: string;
   /** Process, extended details and timers, printed after the addresses. */
   tail: string;
-  /** Lines printed under the row, indented with a tab (-i, -m). */
-  more: string[];
+  /** The line printed under the row, indented with a tab (-i, -m); '' for none. */
+  more: string;
 }
 
 /** How many rows decide the column widths before the table starts streaming. */
@@ -38,7 +39,7 @@ const HEADER: TextRow = {
   peerPort: 'Port',
   sep: ':',
   tail: 'Process',
-  more: [],
+  more: '',
 };
 
 type Widths = Record<'netid' | 'state' | 'recvQ' | 'sendQ' | 'localAddr' | 'localPort' | 'peerAddr' | 'peerPort', number>;
@@ -46,6 +47,8 @@ type Widths = Record<'netid' | 'state' | 'recvQ' | 'sendQ' | 'localAddr' | 'loca
 export class TextTable {
   private pending: TextRow[] = [];
   private widths?: Widths;
+  /** The Netid, State, Recv-Q and Send-Q cells of the last row printed: consecutive rows mostly share them. */
+  private lead?: { netid: string; state: string; recvQ: string; sendQ: string; text: string };
 
   constructor(
     private readonly out: Output,
@@ -71,25 +74,45 @@ export class TextTable {
     const rows = this.columns.header ? [HEADER, ...this.pending] : this.pending;
     const w = (k: keyof Widths) => Math.max(0, ...rows.map((r) => r[k].length));
     this.widths = { netid: w('netid'), state: w('state'), recvQ: w('recvQ'), sendQ: w('sendQ'), localAddr: w('localAddr'), localPort: w('localPort'), peerAddr: w('peerAddr'), peerPort: w('peerPort') };
-    if (this.columns.header) this.print(HEADER, true);
+    if (this.columns.header) this.printHeader();
     for (const r of this.pending) this.print(r);
     this.pending = [];
   }
 
-  private print(r: TextRow, header = false): void {
+  /** The header: `Local Address:Port` right-aligned over both columns. */
+  private printHeader(): void {
     const w = this.widths!;
-    let line = '';
-    if (this.columns.netid) line += r.netid.padEnd(w.netid) + ' ';
-    if (this.columns.state) line += r.state.padEnd(w.state) + ' ';
-    line += r.recvQ.padEnd(w.recvQ) + ' ' + r.sendQ.padEnd(w.sendQ) + ' ';
-    if (header) {
-      const local = `${r.localAddr}:${r.localPort}`;
-      const peer = `${r.peerAddr}:${r.peerPort}`;
-      line += local.padStart(w.localAddr + 1 + w.localPort) + ' ' + peer.padStart(w.peerAddr + 1 + w.peerPort) + ' ' + r.tail;
-    } else {
-      line += `${r.localAddr.padStart(w.localAddr)}${r.sep}${r.localPort.padEnd(w.localPort)} ${r.peerAddr.padStart(w.peerAddr)}${r.peerSep ?? r.sep}${r.peerPort.padEnd(w.peerPort)} ${r.tail}`;
-    }
+    const r = HEADER;
+    const line = this.leadCells(r) + padStart(`${r.localAddr}:${r.localPort}`, w.localAddr + 1 + w.localPort) + ' ' + padStart(`${r.peerAddr}:${r.peerPort}`, w.peerAddr + 1 + w.peerPort) + ' ' + r.tail;
     this.out.write(line.trimEnd() + '\n');
-    for (const m of r.more) this.out.write(`\t ${m}\n`);
   }
+
+  private print(r: TextRow): void {
+    const w = this.widths!;
+    let line = this.leadCells(r) + padStart(r.localAddr, w.localAddr) + r.sep + padEnd(r.localPort, w.localPort) + ' ' + padStart(r.peerAddr, w.peerAddr) + (r.peerSep ?? r.sep);
+    // ss prints no white space at the end of a line: without a tail, the peer port is not padded.
+    line += r.tail === '' ? r.peerPort : padEnd(r.peerPort, w.peerPort) + ' ' + r.tail;
+    // Reading the last character also flattens the line while its pieces are at hand, which makes the chunk cheaper to encode.
+    if (!endsPrintable(line)) line = line.trimEnd();
+    this.out.write(r.more === '' ? line + '\n' : line + '\n\t ' + r.more + '\n');
+  }
+
+  /** The padded Netid, State, Recv-Q and Send-Q cells, each followed by a space (the Netid and State ones when shown). */
+  private leadCells(r: TextRow): string {
+    const lead = this.lead;
+    if (lead && r.netid === lead.netid && r.state === lead.state && r.recvQ === lead.recvQ && r.sendQ === lead.sendQ) return lead.text;
+    const w = this.widths!;
+    let text = '';
+    if (this.columns.netid) text += padEnd(r.netid, w.netid) + ' ';
+    if (this.columns.state) text += padEnd(r.state, w.state) + ' ';
+    text += padEnd(r.recvQ, w.recvQ) + ' ' + padEnd(r.sendQ, w.sendQ) + ' ';
+    this.lead = { netid: r.netid, state: r.state, recvQ: r.recvQ, sendQ: r.sendQ, text };
+    return text;
+  }
+}
+
+/** Whether the text ends in printable ASCII, which trimEnd would leave (anything else may be white space). */
+function endsPrintable(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last > 0x20 && last < 0x7f;
 }
