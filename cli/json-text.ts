@@ -74,6 +74,22 @@ export class JsonText {
     return text;
   }
 
+  /** Bytes written since the last take. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /**
+   * The UTF-8 bytes written since the last take, without making a string of them;
+   * the writer starts over, empty. The bytes are valid until the next write.
+   */
+  takeBytes(): Uint8Array {
+    const bytes = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    this.ascii = true;
+    return bytes;
+  }
+
   /** Appends text that is already JSON (or JSON punctuation), as is. */
   raw(text: string): void {
     this.reserve(text.length);

@@ -20,7 +20,7 @@ import { interfaceName } from '../runtime/interfaces.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { parseCli, UsageError, type CliOptions } from './args.js';
 import { HELP } from './help.js';
-import { JsonWriter, socketJson } from './json.js';
+import { JsonWriter } from './json.js';
 import { ClosedOutput, Output } from './output.js';
 import { cgroupPaths } from './cgroups.js';
 import { DEFAULT_TABLES, planDumps, STATELESS_TABLES, type Dump } from './plan.js';
@@ -33,6 +33,8 @@ import { TextTable } from './text.js';
 /** Where the rows go. */
 interface Sink {
   add(table: Dump['table'], s: AnySocket): void;
+  /** Hands what was added so far to standard output, now (for events). */
+  flush(): void;
   end(): void;
 }
 
@@ -161,7 +163,7 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
     for await (const s of watch({ netns, protocols, families, signal: stop.signal })) {
       if (!match(s)) continue;
       sink.add(s.protocol === IpProtocol.udp ? 'udp' : 'tcp', s);
-      out.flush();
+      sink.flush();
     }
     sink.end();
     out.flush();
@@ -193,12 +195,20 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
     const summary = new Summary();
     return {
       add: (table, s) => summary.add(netid(table, s), stateOf(s)),
+      flush: () => out.flush(),
       end: () => (o.output === 'text' ? summary.print(out) : out.write(JSON.stringify(summary.toJSON()) + '\n')),
     };
   }
   if (o.output !== 'text') {
     const json = new JsonWriter(out, o.output === 'ndjson');
-    return { add: (table, s) => json.add(socketJson(netid(table, s), s, users?.get(inodeOf(s)))), end: () => json.end() };
+    return {
+      add: (table, s) => json.add(netid(table, s), s, users?.get(inodeOf(s))),
+      flush: () => {
+        json.flush();
+        out.flush();
+      },
+      end: () => json.end(),
+    };
   }
   const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(netns), cgroupPath: cgroupPaths() };
   const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : d.table === 'packet' ? 2 : 1), 0);
@@ -214,6 +224,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
       else if (s.family === 'inet' || s.family === 'inet6') text.add(inetRow(table, s, ctx));
       else text.add(otherRow(table, s as OtherSocket, ctx));
     },
+    flush: () => out.flush(),
     end: () => {
       ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
       for (const s of unixRows) text.add(unixRow(s, ctx));
@@ -226,7 +237,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
 function withType(sink: Sink, types: Set<string> | undefined): Sink {
   if (!types) return sink;
   const typeOf = (s: AnySocket) => (s.family === 'unix' ? s.type : s.family === 'packet' ? socketTypeName(s.pdiagType) : undefined);
-  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), end: () => sink.end() };
+  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), flush: () => sink.flush(), end: () => sink.end() };
 }
 
 /** `-N NAME` names a namespace in /run/netns; anything with a slash is a path. */

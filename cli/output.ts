@@ -27,9 +27,19 @@ export class Output {
     if (this.buffer.length >= CHUNK) this.flush();
   }
 
+  /** Writes `bytes` (UTF-8) after the text written so far. */
+  writeBytes(bytes: Uint8Array): void {
+    this.flush();
+    this.send(bytes);
+  }
+
   flush(): void {
-    let bytes = this.encode(this.buffer);
+    const bytes = this.encode(this.buffer);
     this.buffer = '';
+    this.send(bytes);
+  }
+
+  private send(bytes: Uint8Array): void {
     while (bytes.length > 0) {
       try {
         bytes = bytes.subarray(writeSync(this.fd, bytes));

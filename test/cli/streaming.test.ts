@@ -3,7 +3,7 @@
  * stream (rows reach standard output while the dump is still running), and a reader
  * that goes away (`sockdiag ... | head -1`) ends the command quietly with status 0.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/main.js';
@@ -50,7 +50,7 @@ describe('a closed pipe', () => {
 describe('streaming', () => {
   /** Records, for each write and flush to standard output, how many sockets the dump had yielded by then. */
   class Recorder extends Output {
-    events: { kind: 'write' | 'flush'; yielded: number; text?: string }[] = [];
+    events: { kind: 'write' | 'bytes' | 'flush'; yielded: number; text?: string }[] = [];
     constructor(
       fd: number,
       private readonly yielded: () => number,
@@ -60,6 +60,10 @@ describe('streaming', () => {
     override write(text: string): void {
       this.events.push({ kind: 'write', yielded: this.yielded(), text });
       super.write(text);
+    }
+    override writeBytes(bytes: Uint8Array): void {
+      this.events.push({ kind: 'bytes', yielded: this.yielded(), text: Buffer.from(bytes).toString('utf8') });
+      super.writeBytes(bytes);
     }
     override flush(): void {
       this.events.push({ kind: 'flush', yielded: this.yielded() });
@@ -108,12 +112,46 @@ describe('streaming', () => {
     expect(firstFlush!.yielded).toBeLessThan(total);
   });
 
-  it('--ndjson writes each socket as it arrives', async () => {
+  it('--ndjson hands each socket to standard output in chunks while the dump runs, one line each', async () => {
     const { status, events, total } = await record(['-ta', '--ndjson']);
     expect(status).toBe(0);
-    const writes = events.filter((e) => e.kind === 'write');
-    expect(writes).toHaveLength(total);
-    writes.forEach((w, i) => expect(w.yielded).toBe(i + 1));
-    expect(events.find((e) => e.kind === 'flush')!.yielded).toBeLessThan(total);
+    const chunks = events.filter((e) => e.kind === 'bytes');
+    // Whole lines in every chunk, every socket once, in order of arrival.
+    const lines = chunks.flatMap((c) => {
+      expect(c.text!.endsWith('\n')).toBe(true);
+      return c.text!.slice(0, -1).split('\n');
+    });
+    expect(lines).toHaveLength(total);
+    for (const l of lines) expect(JSON.parse(l)).toHaveProperty('netid', 'tcp');
+    // The first chunk leaves before the dump ends; a chunk is about 64 KiB, not the whole dump.
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks[0]!.yielded).toBeLessThan(total);
+    for (const c of chunks) expect(c.text!.length).toBeLessThan(64 * 1024 + 8192);
   });
+});
+
+describe('events', () => {
+  it('-E --ndjson prints each destroyed socket as the kernel reports it, not at exit', async () => {
+    const child = spawn(process.execPath, [BIN, '-N', ns.name, '-E', '-t', '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // One connection, opened and closed once -E listens: its few events (a few KiB, far
+    // less than an output chunk) must come out by themselves, within seconds.
+    await new Promise((r) => setTimeout(r, 1500));
+    spawnSync('ip', ['netns', 'exec', ns.name, 'python3', '-c', 'import socket; l=socket.create_server(("127.0.0.1", 0)); c=socket.create_connection(l.getsockname()); s,_=l.accept(); c.close(); s.close(); l.close()']);
+    const until = performance.now() + 5_000;
+    while (performance.now() < until && !stdout.includes('\n')) await new Promise((r) => setTimeout(r, 100));
+    const seen = stdout;
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const first = JSON.parse(seen.split('\n')[0]!) as { netid: string; src: string };
+    expect(first).toMatchObject({ netid: 'tcp', src: '127.0.0.1' });
+  }, 30_000);
 });
