@@ -16,8 +16,8 @@ import { Holder, kernelTestsSkipReason, Netns, REPO } from '../helpers/netns.js'
 const skipReason = kernelTestsSkipReason();
 if (skipReason) console.warn(`test/runtime/reader-thread.test.ts skipped: ${skipReason}`);
 
-const CONNECTIONS = 400;
-/** With these extensions a datagram holds about 70 sockets: the dump spans more datagrams than the thread has slots. */
+const CONNECTIONS = 2500;
+/** With these extensions a datagram holds about 70 sockets: 5,001 sockets span more datagrams than the thread has slots. */
 const EXT = ['info', 'meminfo', 'skmeminfo', 'cong'] as const;
 
 const key = (s: InetSocket) => `${s.family} ${s.state} ${s.src}:${s.sport} ${s.dst}:${s.dport} ino:${s.inode} cookie:${s.cookie} mss:${s.info?.sndMss}`;
