@@ -1,17 +1,16 @@
 // The library side of the benchmark, run as a whole process by bench/run.ts:
 // plain ESM over the built package (dist/), so no TypeScript loader is timed.
 //
-//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--dport PORT] [--count N] [--no-thread | --thread-ready]
+//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread | --thread-ready]
 //
 // sync/async: one TCP dump, IPv4 + IPv6, every socket decoded (with --ext:
-// tcp_info, meminfo, skmeminfo and cong asked for and read). --dport hands the
-// kernel an INET_DIAG_REQ_BYTECODE program that keeps only that remote port.
+// tcp_info, meminfo, skmeminfo and cong asked for and read). --filter takes an ss
+// filter expression, which the library compiles into the kernel's bytecode.
 // lookup: --count lookups by 4-tuple through one open SockDiag, over sockets taken
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
-import { inet, inetAsync, readerThreadReady, readerThreadStats, SockDiag } from '../dist/query/index.js';
-import { encodeInetDiagBcOp, InetDiagBcCode } from '../dist/generated/inet_diag.js';
+import { inet, inetAsync, parseFilter, readerThreadReady, readerThreadStats, SockDiag } from '../dist/query/index.js';
 import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
 import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
 import { NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
@@ -22,7 +21,7 @@ const { values } = parseArgs({
     netns: { type: 'string' },
     mode: { type: 'string', default: 'sync' },
     ext: { type: 'boolean', default: false },
-    dport: { type: 'string' },
+    filter: { type: 'string' },
     count: { type: 'string', default: '10000' },
     'no-thread': { type: 'boolean', default: false },
     // The reader thread already running when the dump starts, as in a process that has dumped before.
@@ -31,19 +30,6 @@ const { values } = parseArgs({
 });
 const netns = values.netns ? { name: values.netns } : undefined;
 const EXT = ['info', 'meminfo', 'skmeminfo', 'cong'];
-
-/** A program that accepts sockets whose remote port is `port` (as `ss dport = :PORT` compiles it). */
-function dportProgram(port) {
-  const ops = [
-    // Remote port == port: go on 8 bytes later (the end: accept); else 12 (past the end: reject).
-    encodeInetDiagBcOp({ code: InetDiagBcCode['d-eq'], yes: 8, no: 12 }),
-    encodeInetDiagBcOp({ code: 0, yes: 0, no: port }),
-  ];
-  const out = new Uint8Array(8);
-  out.set(ops[0], 0);
-  out.set(ops[1], 4);
-  return out;
-}
 
 let sum = 0;
 /** Reads fields from every part of the record, so lazy decoding would be paid for too. */
@@ -58,7 +44,7 @@ function consume(s) {
 
 const query = { netns, ext: values.ext ? EXT : undefined, readerThread: !values['no-thread'] };
 if (values['thread-ready']) await readerThreadReady();
-if (values.dport !== undefined) query.bytecode = dportProgram(Number(values.dport));
+if (values.filter !== undefined) query.filter = parseFilter(values.filter);
 
 let result;
 if (values.mode === 'sync' || values.mode === 'async') {

@@ -30,7 +30,8 @@ import { parseArgs } from 'node:util';
 import { renderChart, type Series } from './chart.js';
 import { profileMarkdown, summarise } from './profile.js';
 import { BENCH_DIR, cleanupNow, compile, onCleanup, removeStaleTempDirs, ROOT, tempDir } from './tools.js';
-import { PORT_BASE, PORTS, removeStaleNamespaces, startWorkload, type Workload } from './workload.js';
+import { PORTS, removeStaleNamespaces, startWorkload, type Workload } from './workload.js';
+import { inet } from '../query/index.js';
 
 // ---------------------------------------------------------------- options
 
@@ -73,8 +74,6 @@ const RUNS = positiveInt(opt.runs, 'runs', 100);
 const LOOKUPS = positiveInt(opt.lookups, 'lookups', 10_000_000);
 const TIMEOUT_S = positiveInt(opt.timeout, 'timeout', 3600);
 const QUIET = positiveInt(opt.quiet, 'quiet', 100) / 100;
-/** The filter keeps clients whose remote port is the first listening port. */
-const FILTER_DPORT = PORT_BASE;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -243,9 +242,23 @@ function lineCount(file: string): number {
   return n;
 }
 
+/**
+ * The kernel-filter case: a filter that keeps about ten sockets, as the issue has it.
+ * A client's ephemeral port P is in use by a few connections at most (one per holder
+ * address pair that drew it), so `sport = :P or dport = :P` keeps both ends of those:
+ * P is the first client port a dump finds, and the count comes from the same dump.
+ */
+function filterCase(w: Workload): { expr: string; expected: number } {
+  const sockets = [...inet({ netns: { name: w.netns }, states: ['established'] })];
+  const client = sockets.find((s) => s.src.startsWith('127.0.1.'));
+  if (!client) throw new Error('no client socket in the workload');
+  const p = client.sport;
+  return { expr: `sport = :${p} or dport = :${p}`, expected: sockets.filter((s) => s.sport === p || s.dport === p).length };
+}
+
 function cases(w: Workload): Case[] {
   const ns = w.netns;
-  const expectFiltered = w.perProcess.reduce((sum, n) => sum + Math.ceil(n / PORTS), 0);
+  const filter = filterCase(w);
   const jsonCount =
     (field: string, want: number): Check =>
     (r) => {
@@ -321,12 +334,12 @@ function cases(w: Workload): Case[] {
     { id: 'lib-async', label: 'library, async iterator, ext', shown: 'node bench/lib-dump.mjs --mode async --ext', argv: libArgs('--mode', 'async', '--ext'), stdout: 'json', check: jsonCount('sockets', w.expected) },
     {
       id: 'lib-filter',
-      label: `library, sync, ext, bytecode dport = :${FILTER_DPORT}`,
+      label: `library, sync, ext, kernel filter keeping ${filter.expected} sockets`,
       chart: 'library, sync, ext, kernel filter',
-      shown: `node bench/lib-dump.mjs --mode sync --ext --dport ${FILTER_DPORT}`,
-      argv: libArgs('--mode', 'sync', '--ext', '--dport', String(FILTER_DPORT)),
+      shown: `node bench/lib-dump.mjs --mode sync --ext --filter '${filter.expr}'`,
+      argv: libArgs('--mode', 'sync', '--ext', '--filter', filter.expr),
       stdout: 'json',
-      check: jsonCount('sockets', expectFiltered),
+      check: jsonCount('sockets', filter.expected),
     },
     { id: 'cli-tan', label: 'sockdiag -tan', shown: 'sockdiag -tan -N NS', argv: [NODE, CLI, '-tan', '-N', ns], stdout: 'null', check: lines(w.expected, 1, 1) },
     { id: 'cli-tin', label: 'sockdiag -tin', shown: 'sockdiag -tin -N NS', argv: [NODE, CLI, '-tin', '-N', ns], stdout: 'null', check: lines(w.sockets, 2, 1) },
@@ -503,8 +516,9 @@ function targetTable(s: SizeResult): string {
   if (R('lib-filter')?.failure || !R('lib-filter')) {
     rows.push('| kernel filter vs unfiltered | ≤ 0.5x | n/a until the kernel filter lands | n/a | n/a |');
   } else {
-    ratio(`kernel filter (dport = :${FILTER_DPORT}) vs unfiltered, ext`, 0.5, wallOf(R('lib-filter')), wallOf(R('lib-ext')), 'whole process');
-    ratio(`kernel filter (dport = :${FILTER_DPORT}) vs unfiltered, ext, dump alone`, 0.5, jsonOf(R('lib-filter'), 'ms') / 1000, jsonOf(R('lib-ext'), 'ms') / 1000, 'in-process');
+    const kept = R('lib-filter')!.c.label.replace(/.*keeping /, '');
+    ratio(`kernel filter (keeping ${kept}) vs unfiltered, ext`, 0.5, wallOf(R('lib-filter')), wallOf(R('lib-ext')), 'whole process');
+    ratio(`kernel filter (keeping ${kept}) vs unfiltered, ext, dump alone`, 0.5, jsonOf(R('lib-filter'), 'ms') / 1000, jsonOf(R('lib-ext'), 'ms') / 1000, 'in-process');
   }
   const lps = jsonOf(R('lookup'), 'perSecond');
   rows.push(`| lookups by 4-tuple, one open socket | ≥ 20,000/s | ${LOOKUPS} \`inetLookup\` calls, in-process | ${Number.isNaN(lps) ? 'n/a' : `${fmtInt(Math.round(lps))}/s`} | ${Number.isNaN(lps) ? 'n/a' : lps >= 20_000 ? 'yes' : '**no**'} |`);
