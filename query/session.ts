@@ -9,6 +9,7 @@ import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
 import { interfaceIndex } from '../runtime/interfaces.js';
 import { NetlinkSocket, type NetlinkMessage, type OpenOptions, type ReplyEnd } from '../runtime/netlink-socket.js';
+import { startReaderThreadIfLarge } from './large-dump.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
 import { FAMILIES, type FamilyName, type FamilySockets } from './families.js';
@@ -78,16 +79,19 @@ type Cookied = { cookie?: bigint };
 export class SockDiag implements Disposable {
   private constructor(
     private readonly socket: NetlinkSocket,
-    private readonly netns?: NetnsSpec,
+    private readonly netns: NetnsSpec | undefined,
+    private readonly readerThread: boolean,
   ) {}
 
   /**
    * Opens a sock_diag socket, inside `options.netns` when given. `rcvbuf` and
-   * `readerThread` are passed to {@link NetlinkSocket.open}.
+   * `readerThread` are passed to {@link NetlinkSocket.open}; with `readerThread`
+   * (the default), a dump of a namespace holding 50,000 sockets or more starts the
+   * reader thread first (query/large-dump.ts).
    */
   static open(options: QueryOptions & Pick<OpenOptions, 'rcvbuf' | 'readerThread'> = {}): SockDiag {
-    const { netns, rcvbuf, readerThread } = options;
-    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, rcvbuf, readerThread }), netns);
+    const { netns, rcvbuf, readerThread = true } = options;
+    return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, rcvbuf, readerThread }), netns, readerThread);
   }
 
   /** Status of the last finished dump. */
@@ -257,6 +261,7 @@ export class SockDiag implements Disposable {
    * (by cookie) not yielded before, so no socket appears twice.
    */
   private *run<T>(d: DumpSpec<T>): Generator<T, ReplyEnd> {
+    if (this.readerThread) startReaderThreadIfLarge(this.netns);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -284,6 +289,7 @@ export class SockDiag implements Disposable {
 
   /** {@link SockDiag.run} on the event loop. */
   private async *runAsync<T>(d: DumpSpec<T>): AsyncGenerator<T, ReplyEnd> {
+    if (this.readerThread) startReaderThreadIfLarge(this.netns);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {

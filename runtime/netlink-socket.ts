@@ -63,16 +63,14 @@ export interface OpenOptions {
   /** Multicast groups to join. */
   groups?: readonly number[];
   /**
-   * Let the process's reader thread receive the rest of a long dump while this
-   * thread decodes (see runtime/reader-thread.ts). Default true; the order and
-   * content of what is received do not change.
+   * Let the process's reader thread, when it runs (see startReaderThread), receive
+   * this socket's dumps while this thread decodes (runtime/reader-thread.ts).
+   * Default true; the order and content of what is received do not change.
    */
   readerThread?: boolean;
 }
 
 const RECEIVE_BUFFER_BYTES = 32 * 1024;
-/** A dump that has run for this many datagrams starts the reader thread, for this dump and later ones. */
-const READER_THREAD_AFTER = 8;
 const C_INT_SIZE = Int32Array.BYTES_PER_ELEMENT;
 const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const kernelAddress = () => encodeSockaddrNl({ family: AddressFamily.netlink, pad: 0, pid: 0, groups: 0 });
@@ -305,8 +303,8 @@ export class NetlinkSocket implements Disposable {
   private *batches(reply: Reply): Generator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
-      for (let count = 0; ; count++) {
-        const { view, length } = this.nextDatagram(reply, count);
+      for (;;) {
+        const { view, length } = this.nextDatagram(reply);
         const { batch, error } = batchOf(reply, view, length);
         if (batch.length > 0) {
           yielding = true;
@@ -330,10 +328,10 @@ export class NetlinkSocket implements Disposable {
   private async *batchesAsync(reply: Reply): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
     try {
-      for (let count = 0; ; count++) {
+      for (let first = true; ; first = false) {
         // Let timers and I/O run between two receive buffers.
-        if (count > 0) await nextTurn();
-        const datagram = await this.nextDatagramAsync(reply, count);
+        if (!first) await nextTurn();
+        const datagram = await this.nextDatagramAsync(reply);
         if (datagram === undefined) throw new SyscallError('recvfrom', constants.errno.EBADF, 'the netlink socket was closed while waiting for a reply');
         const { batch, error } = batchOf(reply, datagram.view, datagram.length);
         if (batch.length > 0) {
@@ -355,12 +353,12 @@ export class NetlinkSocket implements Disposable {
   }
 
   /**
-   * The next datagram of `reply` (`count` datagrams of it were read so far): from the
-   * reader thread while it has the reply, else read here. A long dump is handed to
-   * the thread at a datagram boundary, when the thread is ready and free.
+   * The next datagram of `reply`: from the reader thread while it has the reply, else
+   * read here. A dump is handed to the thread at a datagram boundary, once the thread
+   * is running, ready and free.
    */
-  private nextDatagram(reply: Reply, count: number): Datagram {
-    const threaded = this.threaded ?? this.handOver(reply, count);
+  private nextDatagram(reply: Reply): Datagram {
+    const threaded = this.threaded ?? this.handOver(reply);
     if (threaded) {
       const datagram = threaded.next();
       if (datagram) return datagram;
@@ -372,8 +370,8 @@ export class NetlinkSocket implements Disposable {
   }
 
   /** Like {@link NetlinkSocket.nextDatagram}, waiting on the event loop; undefined when the socket is closed while waiting. */
-  private async nextDatagramAsync(reply: Reply, count: number): Promise<Datagram | undefined> {
-    const threaded = this.threaded ?? this.handOver(reply, count);
+  private async nextDatagramAsync(reply: Reply): Promise<Datagram | undefined> {
+    const threaded = this.threaded ?? this.handOver(reply);
     if (threaded) {
       const datagram = await threaded.nextAsync();
       if (datagram) return datagram;
@@ -383,9 +381,9 @@ export class NetlinkSocket implements Disposable {
     return length === undefined ? undefined : { view: this.view, length };
   }
 
-  private handOver(reply: Reply, count: number): ThreadedReceive | undefined {
+  private handOver(reply: Reply): ThreadedReceive | undefined {
     if (!this.useReaderThread || !reply.dump || reply.ended) return undefined;
-    return (this.threaded = ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack, count >= READER_THREAD_AFTER));
+    return (this.threaded = ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack));
   }
 
   private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {

@@ -4,8 +4,9 @@
  * while this thread decodes the ones before. The kernel does its share of a dump
  * inside the receive call, so the two overlap: a large dump takes about the longer
  * of the two instead of their sum. One thread serves the whole process, one dump
- * at a time; it is started on demand, never keeps the process alive, and costs
- * nothing while idle.
+ * at a time; it runs once started (startReaderThread), never keeps the process
+ * alive, and costs nothing while idle. Its start-up takes 40-50 ms of another CPU,
+ * which pays off only for large dumps: query/large-dump.ts decides when to start it.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +22,8 @@ export interface Datagram {
 
 /** What the reader thread has done in this process (for benchmarks and tests). */
 export interface ReaderThreadStats {
+  /** It was started in this process. */
+  started: boolean;
   /** Dumps handed to it. */
   jobs: number;
   /** Datagrams it received. */
@@ -39,7 +42,7 @@ interface Thread {
 let thread: Thread | undefined;
 /** The receive that holds the thread, if any. */
 let owner: ThreadedReceive | undefined;
-const stats: ReaderThreadStats = { jobs: 0, datagrams: 0 };
+const stats = { jobs: 0, datagrams: 0 };
 
 /**
  * Starts the reader thread if it is not running, without waiting for it (nor
@@ -130,7 +133,7 @@ function workerEntry(): URL {
 
 /** Counts of what the reader thread has done in this process. */
 export function readerThreadStats(): ReaderThreadStats {
-  return { ...stats };
+  return { started: thread !== undefined, ...stats };
 }
 
 /**
@@ -173,11 +176,9 @@ export class ThreadedReceive {
 
   /**
    * Hands the reply to request `seq` on descriptor `fd` to the reader thread, when
-   * it is ready and free; otherwise undefined, and the caller reads on. `startThread`
-   * starts the thread (for later dumps) when it is not running.
+   * it runs, is ready and is free; otherwise undefined, and the caller reads on.
    */
-  static begin(fd: number, seq: number, port: number, ack: boolean, startThread: boolean): ThreadedReceive | undefined {
-    if (!thread && startThread) start();
+  static begin(fd: number, seq: number, port: number, ack: boolean): ThreadedReceive | undefined {
     const t = thread;
     if (!t || t.failed || owner || Atomics.load(t.ctl, Ctl.ready) !== 1) return undefined;
     const ctl = t.ctl;

@@ -11,6 +11,7 @@ import { NetlinkError, SyscallError } from '../../runtime/errors.js';
 import { readerThreadReady, readerThreadStats } from '../../runtime/reader-thread.js';
 import { SLOTS } from '../../runtime/reader-layout.js';
 import { SockDiag, type InetSocket } from '../../query/index.js';
+import { LARGE_DUMP_SOCKETS, socketsInUse } from '../../query/large-dump.js';
 import { Holder, kernelTestsSkipReason, Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason();
@@ -128,19 +129,36 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
     expect(performance.now() - started).toBeLessThan(15_000);
   });
 
+  it('is not started for a namespace of fewer sockets than LARGE_DUMP_SOCKETS, whose dumps it would slow down', () => {
+    const used = socketsInUse(ns.spec);
+    // The namespace's own count: the 5,001 TCP sockets and little else.
+    expect(used).toBeGreaterThanOrEqual(expected.length);
+    expect(used).toBeLessThan(expected.length + 50);
+    expect(used).toBeLessThan(LARGE_DUMP_SOCKETS);
+    const script = `
+      import { SockDiag, readerThreadStats } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
+      for (const _ of diag.inet({ ext: ['info'] }));
+      console.log(JSON.stringify(readerThreadStats()));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ started: false, jobs: 0, datagrams: 0 });
+  });
+
   it('lets a process that only started it exit', () => {
     const script = `import { startReaderThread } from './runtime/reader-thread.ts'; startReaderThread(); console.log('done');`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
     expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'done', '']);
   });
 
-  it('lets a process exit cleanly right after a dump that started it (the thread still loading)', () => {
+  it('lets a process exit cleanly right after a dump, the thread still loading', () => {
     // Node stops workers at exit wherever they are; one stopped inside koffi's native
     // set-up aborted the process ("FATAL ERROR: ... napi_throw") in a few runs of 100.
-    // This dump starts the thread after 8 of its ~12 datagrams and ends at once. The
+    // The thread starts as the dump starts, and the process ends with the dump. The
     // built module (dist/, fresh: see cli-global-setup) loads as fast as users load it.
     const script = `
-      import { SockDiag } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      import { SockDiag, startReaderThread } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      startReaderThread();
       const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
       let n = 0;
       for (const _ of diag.inet({ ext: ${JSON.stringify(EXT)} })) n++;
