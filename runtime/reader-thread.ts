@@ -46,9 +46,9 @@ const stats = { jobs: 0, datagrams: 0 };
 
 /**
  * Starts the reader thread if it is not running, without waiting for it (nor
- * keeping the process alive for it). Sockets start it by themselves when a dump is
- * long; a program that knows it is about to read a large dump can start it
- * earlier, so that it is ready in time.
+ * keeping the process alive for it). SockDiag starts it before a dump of a
+ * namespace with many sockets (query/large-dump.ts); a program that knows it is
+ * about to read a large dump can start it earlier, so that it is ready in time.
  */
 export function startReaderThread(): void {
   start();
