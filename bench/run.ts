@@ -582,7 +582,7 @@ function report(all: SizeResult[], started: Date, totalS: number): string {
         (noisy ? `; ${noisy} of ${bg.length} runs started with ≥ ${(QUIET * 100).toFixed(0)}% busy (after waiting up to 10 s for a quieter moment).` : '.'),
       '',
     );
-    out.push('### Targets', '', targetTable(s), '');
+    out.push('### Targets', '', targetTable(s), '', 'What moved these figures, and why the targets not met are out of reach here: [README.md, "Where we stand"](README.md#where-we-stand).', '');
     out.push('### All cases', '', sizeTable(s), '');
     if (s.profile) out.push('### Where the time goes (profile)', '', s.profile, '');
   }
