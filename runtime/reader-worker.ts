@@ -30,7 +30,8 @@ function signal(): void {
 function endsReply(offset: number, length: number, seq: number, port: number, ack: boolean): boolean {
   for (let p = 0; length - p >= NLMSGHDR_SIZE; ) {
     const h = decodeNlmsghdr(view, offset + p, NLMSGHDR_SIZE);
-    if (h.len < NLMSGHDR_SIZE) return true; // Malformed: the decoder reports it; read no further.
+    // Malformed (too short, or longer than what is left): the decoder reports it; read no further.
+    if (h.len < NLMSGHDR_SIZE || h.len > length - p) return true;
     if (h.seq === seq >>> 0 && h.pid === port >>> 0) {
       if (h.type === NlmsgType.error || h.type === NlmsgType.done) return true;
       if (h.type !== NlmsgType.noop && !(h.flags & NlmFlags.multi) && !ack) return true;

@@ -114,6 +114,21 @@ describe('the reader thread over a socket pair', () => {
     expect(libc.recvfrom(ours, rest, rest.length, 0, null)).toBeUndefined();
   });
 
+  it('ends the job at a malformed header (an nlmsg_len past the datagram) instead of looking for the end beyond it', () => {
+    const [ours, theirs] = open();
+    const bad = datagram(DATA, NlmFlags.multi, 8, 5);
+    new DataView(bad.buffer).setUint32(0, 0xffffffff, true);
+    write(theirs, bad);
+    write(theirs, datagram(DATA, NlmFlags.multi, 8, 6));
+    const r = ThreadedReceive.begin(ours, SEQ, PORT, false)!;
+    // The malformed datagram is given out (the caller's framing rejects it), and nothing after it.
+    expect(r.next()!.view.getUint32(0, true)).toBe(0xffffffff);
+    expect(r.next()).toBeUndefined();
+    r.finish();
+    const rest = new Uint8Array(64);
+    expect(libc.recvfrom(ours, rest, rest.length, 0, null)).toBe(NLMSGHDR_SIZE + 8);
+  });
+
   it('holds one job at a time', () => {
     const [ours, theirs] = open();
     write(theirs, datagram(NlmsgType.done, NlmFlags.multi, 4, 0));
