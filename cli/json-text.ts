@@ -3,7 +3,10 @@
  * them (V8's serializer spends most of its time escaping the same ~115 keys of
  * every TCP record): it writes bytes into one reused buffer, and keeps the escaped
  * form of the keys per place in the record (Shape). About a quarter less time than
- * JSON.stringify for the records of `-tin --json` on 100,000 sockets.
+ * JSON.stringify for the records of `-tin --json` on 100,000 sockets. Once the
+ * objects at one place have kept the same keys for a few records, their fields are
+ * written by a writer compiled for that layout (cli/json-compile.ts), which checks
+ * each object and leaves any that differs to the generic walk here.
  *
  * It writes what `JSON.stringify` writes for the same value, with two additions
  * JSON has no form for: a bigint becomes its decimal string and a Uint8Array its
@@ -12,6 +15,8 @@
  * walked here; any other object (a class instance, a Date, a Buffer, an object
  * with its own `toJSON`) is handed to `JSON.stringify`.
  */
+
+import { compileFields, NUMBER_ROOM, writeNumber, type ByteSink, type FieldsWriter } from './json-compile.js';
 
 /**
  * Hex of a Uint8Array: cli/json.ts installs it as Uint8Array.prototype.toJSON, and
@@ -25,17 +30,12 @@ const HEX = Buffer.from('0123456789abcdef');
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 
-/** Decimal digits of a non-negative integer below 2^32. */
-function digitCount(n: number): number {
-  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
-}
-
 /**
  * The keys of the objects written at one place of a record (say `info` of a TCP
  * socket), in order, with their escaped forms, and the shapes of the values under
  * each key. Records of one kind share the same keys, so a key is usually found here
  * by one comparison of interned strings; when it differs, the shape learns the new one.
+ * Once the keys stay the same, the shape also holds writers compiled for them.
  */
 export class Shape {
   /** The keys in order; null where the key is not ASCII (looked up each time: see JsonText.ascii). */
@@ -43,6 +43,52 @@ export class Shape {
   /** `"key":` as UTF-8, for each key. */
   readonly encoded: Uint8Array[] = [];
   private readonly inners: Shape[] = [];
+  /**
+   * Writers compiled for the layouts met here, tried in order (a few: a place that
+   * keeps changing layout is written by the generic walk).
+   */
+  readonly writers: FieldsWriter[] = [];
+  /** How many keys the last object walked generically had, and how many objects in a row had the same keys. */
+  private count = -1;
+  private same = 0;
+  /** Objects the writers did not match, less those they did: compiling stops when it keeps growing. */
+  private misses = 0;
+  /** Set once the writers mostly missed: no more compiling here. */
+  private closed = false;
+  /** The layouts compiled here (see compileFields). */
+  private readonly layouts = new Set<string>();
+
+  /**
+   * After the generic walk wrote the `count` fields of `o` (`changed`: some key was
+   * not the one before at its place): compiles a writer for o's layout once a few
+   * objects in a row had the same keys. Returns nothing; the next object of that
+   * layout is written by the new writer.
+   */
+  walked(o: object, count: number, changed: boolean): void {
+    if (this.closed) return;
+    if (changed || count !== this.count) {
+      this.count = count;
+      this.same = 0;
+      return;
+    }
+    // The keys are those of the objects before; the kinds of the values may still
+    // differ from the writers' (a field that is null in some records): then one more.
+    if (++this.same < COMPILE_AFTER || this.writers.length >= MAX_WRITERS) return;
+    this.same = 0;
+    const writer = compileFields(o, this, this.layouts);
+    if (writer) this.writers.push(writer);
+  }
+
+  /** Counts an object a writer matched (`hit`) or none did; drops the writers of a place where they mostly miss. */
+  matched(hit: boolean): void {
+    if (hit) {
+      if (this.misses > 0) this.misses--;
+    } else if (++this.misses > GIVE_UP_MISSES) {
+      // Walked generically from now on: trying writers that miss costs more than it saves.
+      this.writers.length = 0;
+      this.closed = true;
+    }
+  }
 
   /** Key number `i` is now `key`: what was known under the old key is dropped. */
   learn(i: number, key: string, encoded: Uint8Array): void {
@@ -57,10 +103,21 @@ export class Shape {
   }
 }
 
+/** Objects with the keys of the one before, this many in a row: compile a writer. */
+const COMPILE_AFTER = 3;
+/** At most this many writers per place. */
+const MAX_WRITERS = 4;
+/** Misses (net of hits) after which a place stops using writers. */
+const GIVE_UP_MISSES = 256;
+
 /** Writes JSON text into a growing byte buffer; `take()` returns it as a string. */
-export class JsonText {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private pos = 0;
+export class JsonText implements ByteSink {
+  /** The buffer (public for the compiled writers, as `pos` and `reserve`). */
+  buf = Buffer.allocUnsafe(1 << 16);
+  /** A DataView of buf, for the compiled writers' 4-byte stores. */
+  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  /** Where the next byte goes. */
+  pos = 0;
   /** False once a byte above 0x7f was written since the last take(). */
   private ascii = true;
   /** Each object key seen so far as `"key":` in UTF-8. */
@@ -168,11 +225,28 @@ export class JsonText {
    * taken as a plain object (its keys as for…in lists them); `value` checks that.
    */
   fields(o: object, first: boolean, shape: Shape): void {
+    const writers = shape.writers;
+    if (writers.length > 0) {
+      const start = this.pos;
+      for (let w = 0; w < writers.length; w++) {
+        if (writers[w]!(this, o, first)) {
+          shape.matched(true);
+          return;
+        }
+        // Not that layout: what it wrote is dropped.
+        this.pos = start;
+      }
+      shape.matched(false);
+    }
     let i = 0;
+    let changed = false;
     for (const k in o) {
       const v = (o as Record<string, unknown>)[k];
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      if (shape.keys[i] !== k) this.learn(shape, i, k);
+      if (shape.keys[i] !== k) {
+        this.learn(shape, i, k);
+        changed = true;
+      }
       const key = shape.encoded[i]!;
       this.reserve(key.length + 1);
       const buf = this.buf;
@@ -184,6 +258,7 @@ export class JsonText {
       this.value(v, shape.inner(i));
       i++;
     }
+    shape.walked(o, i, changed);
   }
 
   private object(o: object, shape: Shape): void {
@@ -229,31 +304,8 @@ export class JsonText {
   }
 
   private number(n: number): void {
-    if ((n | 0) !== n) {
-      this.raw(Number.isFinite(n) ? String(n) : 'null');
-      return;
-    }
-    // A 32-bit integer (-0 included, which JSON writes as 0): its digits, last first.
-    this.reserve(11);
-    const buf = this.buf;
-    let p = this.pos;
-    if (n < 0) {
-      buf[p++] = 0x2d;
-      n = -n;
-    }
-    if (n < 10) {
-      buf[p] = 0x30 + n;
-      this.pos = p + 1;
-      return;
-    }
-    p += digitCount(n);
-    this.pos = p;
-    while (n >= 10) {
-      const rest = (n / 10) | 0;
-      buf[--p] = 0x30 + n - rest * 10;
-      n = rest;
-    }
-    buf[--p] = 0x30 + n;
+    this.reserve(NUMBER_ROOM);
+    this.pos = writeNumber(this.buf, this.pos, n);
   }
 
   private string(s: string): void {
@@ -283,10 +335,11 @@ export class JsonText {
   }
 
   /** Makes room for `n` more bytes. */
-  private reserve(n: number): void {
+  reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength);
   }
 }

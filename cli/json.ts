@@ -51,13 +51,11 @@ export function socketJson(netid: string, s: AnySocket, users?: SocketUser[]): s
 
 /** Writes {@link socketJson}'s text into `text`. */
 function writeSocket(text: JsonText, netid: string, s: AnySocket, users?: SocketUser[]): void {
-  text.raw('{');
-  text.key('netid');
+  text.raw('{"netid":');
   text.value(netid);
   text.fields(s, false, recordShape);
   if (users) {
-    text.raw(',');
-    text.key('users');
+    text.raw(',"users":');
     text.value(users, usersShape);
   }
   text.raw('}');
