@@ -25,6 +25,7 @@
  * per object (constant pieces and values joined by `+`, then copied into the buffer)
  * took ≈ 610 ms, slower than the generic walk: hence bytes.
  */
+import { NUMBER_ROOM, writeNumber, writePlainString } from './json-bytes.js';
 import type { Shape } from './json-text.js';
 
 /** What a compiled writer uses of JsonText: its buffer, and its generic path for nested values. */
@@ -51,12 +52,6 @@ export type FieldsWriter = (sink: ByteSink, o: object, first: boolean) => boolea
 
 /** How the value under a key is written, and what the writer checks it is. */
 type Kind = 'number' | 'string' | 'bigint' | 'boolean' | 'null' | 'object' | 'skip';
-
-/**
- * Room for any number as JSON: `String(n)` of a double is at most 24 characters
- * (`-1.7976931348623157e+308`, `-0.0000012345678901234567`), `null` is 4.
- */
-export const NUMBER_ROOM = 25;
 
 /**
  * A writer for objects laid out as `sample` is: its keys (as for…in lists them) in
@@ -217,7 +212,7 @@ function generate(keys: string[], kinds: Kind[], keyText: string[], shape: Shape
 
   const body = `"use strict";\nreturn function writeFields(sink, o, first) {\n${lines.join('\n')}\n};`;
   // The key names are in the source only as JSON string literals (valid JS literals).
-  return new Function('K', 'S', 'num', 'str', 'bool', body)(keys, shape, writeNumber, str, bool) as FieldsWriter;
+  return new Function('K', 'S', 'num', 'str', 'bool', body)(keys, shape, writeNumber, writePlainString, bool) as FieldsWriter;
 }
 
 /** Stores of the bytes of `text` at p: 4 at a time where it can. */
@@ -230,16 +225,6 @@ function storeConstant(text: string): string {
   }
   for (; j < text.length; j++) out.push(`buf[p + ${j}] = ${text.charCodeAt(j)};`);
   return out.join(' ');
-}
-
-/** Writes `s`'s characters (no quotes) if all are printable ASCII other than `"` and `\`; else returns -1. */
-function str(buf: Buffer, p: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
-    buf[p++] = c;
-  }
-  return p;
 }
 
 /** Writes `true` or `false`; returns the position after. */
@@ -257,37 +242,5 @@ function bool(buf: Buffer, p: number, v: boolean): number {
   buf[p + 3] = 0x73;
   buf[p + 4] = 0x65;
   return p + 5;
-}
-
-/**
- * Writes a number as JSON.stringify does, at `p` of `buf`, which has room for
- * {@link NUMBER_ROOM} bytes there; returns the position after.
- */
-export function writeNumber(buf: Buffer, p: number, n: number): number {
-  if ((n | 0) !== n) return str(buf, p, Number.isFinite(n) ? String(n) : 'null');
-  // A 32-bit integer (-0 included, which JSON writes as 0): its digits, last first.
-  if (n < 0) {
-    buf[p++] = 0x2d;
-    n = -n;
-  }
-  if (n < 10) {
-    buf[p] = 0x30 + n;
-    return p + 1;
-  }
-  const end = p + digitCount(n);
-  p = end;
-  while (n >= 10) {
-    const rest = (n / 10) | 0;
-    buf[--p] = 0x30 + n - rest * 10;
-    n = rest;
-  }
-  buf[--p] = 0x30 + n;
-  return end;
-}
-
-/** Decimal digits of a non-negative integer below 2^32. */
-function digitCount(n: number): number {
-  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
 

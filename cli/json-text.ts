@@ -16,7 +16,8 @@
  * with its own `toJSON`) is handed to `JSON.stringify`.
  */
 
-import { compileFields, NUMBER_ROOM, writeNumber, type ByteSink, type FieldsWriter } from './json-compile.js';
+import { NUMBER_ROOM, writeNumber, writePlainString } from './json-bytes.js';
+import { compileFields, type ByteSink, type FieldsWriter } from './json-compile.js';
 
 /**
  * Hex of a Uint8Array: cli/json.ts installs it as Uint8Array.prototype.toJSON, and
@@ -163,11 +164,6 @@ export class JsonText implements ByteSink {
     this.pos = p;
   }
 
-  /** Appends `"key":` for an object key. */
-  key(name: string): void {
-    this.raw(`${JSON.stringify(name)}:`);
-  }
-
   /** Tells `shape` that its key number `i` is `key` this time. */
   private learn(shape: Shape, i: number, key: string): void {
     const bytes = this.keyBytes(key);
@@ -310,20 +306,15 @@ export class JsonText implements ByteSink {
 
   private string(s: string): void {
     this.reserve(s.length + 2);
-    const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = QUOTE;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      // Printable ASCII other than `"` and `\` is written as it is; anything else by JSON.stringify.
-      if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) {
-        this.utf8(JSON.stringify(s));
-        return;
-      }
-      buf[p++] = c;
+    this.buf[this.pos] = QUOTE;
+    const p = writePlainString(this.buf, this.pos + 1, s);
+    // Anything but printable ASCII other than `"` and `\` is escaped by JSON.stringify.
+    if (p < 0) {
+      this.utf8(JSON.stringify(s));
+      return;
     }
-    buf[p++] = QUOTE;
-    this.pos = p;
+    this.buf[p] = QUOTE;
+    this.pos = p + 1;
   }
 
   /** Appends any text as UTF-8 (JSON.stringify's escaping leaves no lone surrogates). */
