@@ -8,7 +8,7 @@
  */
 import koffi from 'koffi';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NLMSGHDR_SIZE, NlmFlags, NlmsgType, writeNlmsghdr } from '../../generated/netlink.js';
+import { NLMSG_MIN_TYPE, NLMSGHDR_SIZE, NlmFlags, NlmsgType, writeNlmsghdr } from '../../generated/netlink.js';
 import { AddressFamily, SOL_SOCKET, SocketOption, SocketType, SocketTypeFlags } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
 import { SLOT_BYTES, SLOTS } from '../../runtime/reader-layout.js';
@@ -20,8 +20,8 @@ const send = c.func('intptr_t send(int fd, const void *buf, size_t len, int flag
 
 const SEQ = 77;
 const PORT = 4242;
-/** A data message type (any above the control range). */
-const DATA = 20;
+/** A data message type: the first above netlink's control messages. */
+const DATA = NLMSG_MIN_TYPE;
 
 let pair: [number, number] | undefined;
 
