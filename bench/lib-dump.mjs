@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { inet, inetAsync, parseFilter, readerThreadReady, readerThreadStats, SockDiag } from '../dist/query/index.js';
 import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
 import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
-import { NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
+import { NLMSGHDR_SIZE, NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
 import { IpProtocol } from '../dist/generated/socket.js';
 
 const { values } = parseArgs({
@@ -76,7 +76,7 @@ if (values.mode === 'sync' || values.mode === 'async') {
     for (const batch of socket.requestBatches(request.type, NlmGetFlags.dump, request.payload)) {
       const first = batch[0];
       const last = batch.at(-1);
-      const start = first.offset - 16;
+      const start = first.offset - NLMSGHDR_SIZE;
       const bytes = new Uint8Array(first.view.buffer.slice(start, last.offset + last.length));
       datagrams.push({ view: new DataView(bytes.buffer), length: bytes.length, type: request.type });
     }

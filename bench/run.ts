@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { renderChart, type Series } from './chart.js';
 import { profileMarkdown, summarise } from './profile.js';
 import { BENCH_DIR, cleanupNow, compile, onCleanup, removeStaleTempDirs, ROOT, tempDir } from './tools.js';
-import { PORTS, removeStaleNamespaces, startWorkload, type Workload } from './workload.js';
+import { CLIENT_NET, PORTS, removeStaleNamespaces, startWorkload, type Workload } from './workload.js';
 import { inet } from '../query/index.js';
 
 // ---------------------------------------------------------------- options
@@ -250,7 +250,7 @@ function lineCount(file: string): number {
  */
 function filterCase(w: Workload): { expr: string; expected: number } {
   const sockets = [...inet({ netns: { name: w.netns }, states: ['established'] })];
-  const client = sockets.find((s) => s.src.startsWith('127.0.1.'));
+  const client = sockets.find((s) => s.src.startsWith(CLIENT_NET));
   if (!client) throw new Error('no client socket in the workload');
   const p = client.sport;
   return { expr: `sport = :${p} or dport = :${p}`, expected: sockets.filter((s) => s.sport === p || s.dport === p).length };

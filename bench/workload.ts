@@ -28,6 +28,9 @@ export const CONNECTIONS_PER_PROCESS = 8_500;
 /** Listening ports per holder; connection i goes to PORT_BASE + i % PORTS. */
 export const PORTS = 10;
 export const PORT_BASE = 20_000;
+/** Holder k listens on `${LISTEN_NET}${k + 1}` and connects from `${CLIENT_NET}${k + 1}`. */
+export const LISTEN_NET = '127.0.0.';
+export const CLIENT_NET = '127.0.1.';
 const PREFIX = 'sockdiag-bench-';
 const READY_TIMEOUT_MS = 180_000;
 
@@ -111,7 +114,7 @@ export async function startWorkload(sockets: number, log: (line: string) => void
     const ready: Promise<void>[] = [];
     for (let k = 0; k < processes; k++) {
       const n = perProcess[k]!;
-      const args = ['netns', 'exec', netns, holder, `127.0.0.${k + 1}`, `127.0.1.${k + 1}`, String(PORT_BASE), String(PORTS), String(n)];
+      const args = ['netns', 'exec', netns, holder, `${LISTEN_NET}${k + 1}`, `${CLIENT_NET}${k + 1}`, String(PORT_BASE), String(PORTS), String(n)];
       const h = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
       holders.push(h);
       ready.push(
