@@ -38,9 +38,10 @@ const hardString = fc.oneof(
 );
 const number = fc.oneof(
   fc.integer(),
+  fc.maxSafeInteger(),
   fc.nat(9),
   fc.double(),
-  fc.constantFrom(0, -0, 9, 10, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32 - 1, 2 ** 53, 1e21, -1.7976931348623157e308, -0.0000012345678901234567, NaN, Infinity, -Infinity),
+  fc.constantFrom(0, -0, 9, 10, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32 - 1, 2 ** 53 - 1, -(2 ** 53 - 1), 3e8 + 5, 1e15 + 7, 2 ** 53, 1e21, -1.7976931348623157e308, -0.0000012345678901234567, NaN, Infinity, -Infinity),
 );
 const scalar = fc.oneof(hardString, fc.string(), number, fc.bigInt(), fc.uint8Array({ maxLength: 8 }), fc.boolean(), fc.constant(null), fc.constant(undefined));
 const { tree } = fc.letrec((tie) => ({
@@ -75,7 +76,7 @@ function recordOf(l: Layout): fc.Arbitrary<Record<string, unknown>> {
         // Mostly strings the compiled writers write themselves; some they must give back.
         return fc.oneof({ weight: 5, arbitrary: fc.string({ unit: fc.constantFrom(...'az09 .:/-_[]'.split('')) }) }, { weight: 1, arbitrary: hardString });
       case 'bigint':
-        return fc.oneof(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.bigInt());
+        return fc.oneof(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.bigInt({ min: -(2n ** 54n), max: 2n ** 54n }), fc.bigInt());
       case 'boolean':
         return fc.boolean();
       case 'null':
