@@ -38,9 +38,26 @@ export const Ctl = Object.freeze({
   loading: 12,
   /** Set by the socket's thread when the process exits: a reader that has not begun loading koffi does not begin. */
   exiting: 13,
+  /**
+   * Set by the reader while it sleeps on full slots: the `consumed` count it waits for
+   * ({@link NOT_WAITING} otherwise). The decoder wakes it only on reaching that count.
+   */
+  wanted: 14,
+  /** Counted by the reader: waits for free slots that ran out their time instead of being woken. */
+  stalls: 15,
   /** First of the {@link SLOTS} datagram lengths, one per slot. */
   lengths: 16,
 } as const);
+
+/** {@link Ctl.wanted} while the reader is not waiting for free slots. */
+export const NOT_WAITING = 0x7fffffff;
+
+/**
+ * How many slots the reader waits to see free once all are full. Waking it for every
+ * slot the decoder frees cost the decoder a futex call per datagram (about 1,500 at
+ * 100k sockets with -tin) and the reader a wake-up each.
+ */
+export const REFILL_SLOTS = SLOTS / 4;
 
 /** How a job ended. */
 export const Outcome = Object.freeze({

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SyscallError } from './errors.js';
-import { CONTROL_WORDS, Ctl, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
+import { CONTROL_WORDS, Ctl, NOT_WAITING, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
 
 /** A received datagram: `length` bytes at the start of `view`. */
 export interface Datagram {
@@ -28,6 +28,11 @@ export interface ReaderThreadStats {
   jobs: number;
   /** Datagrams it received. */
   datagrams: number;
+  /**
+   * Times it waited a whole re-check interval for the decoder to free slots: a
+   * decoder that paused that long, or a wake-up that went missing.
+   */
+  stalls: number;
 }
 
 interface Thread {
@@ -133,7 +138,7 @@ function workerEntry(): URL {
 
 /** Counts of what the reader thread has done in this process. */
 export function readerThreadStats(): ReaderThreadStats {
-  return { started: thread !== undefined, ...stats };
+  return { started: thread !== undefined, ...stats, stalls: thread ? Atomics.load(thread.ctl, Ctl.stalls) : 0 };
 }
 
 /**
@@ -190,6 +195,7 @@ export class ThreadedReceive {
     ctl[Ctl.consumed] = 0;
     ctl[Ctl.outcome] = Outcome.running;
     ctl[Ctl.cancel] = 0;
+    ctl[Ctl.wanted] = NOT_WAITING;
     Atomics.store(ctl, Ctl.job, 1);
     Atomics.notify(ctl, Ctl.job);
     stats.jobs++;
@@ -255,7 +261,7 @@ export class ThreadedReceive {
     const ctl = this.t.ctl;
     // The datagram given out last is done with: its slot may be filled again.
     Atomics.store(ctl, Ctl.consumed, this.taken);
-    Atomics.notify(ctl, Ctl.consumed);
+    if (this.taken >= Atomics.load(ctl, Ctl.wanted)) Atomics.notify(ctl, Ctl.consumed);
     // Read `job` before `produced`: a thread that left has published all it received.
     const left = Atomics.load(ctl, Ctl.job) === 0;
     if (Atomics.load(ctl, Ctl.produced) > this.taken) {

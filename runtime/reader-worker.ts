@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { NLMSGHDR_SIZE, NLMSG_ALIGNTO, NlmFlags, NlmsgType, SOCKADDR_NL_SIZE, decodeNlmsghdr, decodeSockaddrNl } from '../generated/netlink.js';
 import { MsgFlags, PollEvents } from '../generated/socket.js';
 import { SyscallError } from './errors.js';
-import { Ctl, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
+import { Ctl, NOT_WAITING, Outcome, REFILL_SLOTS, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
 
 /** How long a wait lasts before the reader looks at the cancel flag again, in milliseconds. */
 const CHECK_MS = 50;
@@ -51,9 +51,14 @@ function runJob(libc: Libc): number {
   const ack = ctl[Ctl.ack] === 1;
   for (let produced = 0; ; ) {
     if (Atomics.load(ctl, Ctl.cancel)) return Outcome.handedBack;
-    const consumed = Atomics.load(ctl, Ctl.consumed);
-    if (produced - consumed >= SLOTS) {
-      Atomics.wait(ctl, Ctl.consumed, consumed, CHECK_MS);
+    if (produced - Atomics.load(ctl, Ctl.consumed) >= SLOTS) {
+      // Say what to wake us for, then look again: the decoder stores `consumed` before
+      // it reads `wanted`, so either it sees our count or we see its store.
+      const wanted = produced - SLOTS + REFILL_SLOTS;
+      Atomics.store(ctl, Ctl.wanted, wanted);
+      const consumed = Atomics.load(ctl, Ctl.consumed);
+      if (consumed < wanted && Atomics.wait(ctl, Ctl.consumed, consumed, CHECK_MS) === 'timed-out') Atomics.add(ctl, Ctl.stalls, 1);
+      Atomics.store(ctl, Ctl.wanted, NOT_WAITING);
       continue;
     }
     const offset = slotOffset(produced);

@@ -12,7 +12,7 @@ import { NLMSG_MIN_TYPE, NLMSGHDR_SIZE, NlmFlags, NlmsgType, writeNlmsghdr } fro
 import { AddressFamily, SOL_SOCKET, SocketOption, SocketType, SocketTypeFlags } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
 import { SLOT_BYTES, SLOTS } from '../../runtime/reader-layout.js';
-import { readerThreadReady, ThreadedReceive } from '../../runtime/reader-thread.js';
+import { readerThreadReady, readerThreadStats, ThreadedReceive } from '../../runtime/reader-thread.js';
 
 const c = koffi.load('libc.so.6');
 const socketpair = c.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
@@ -67,9 +67,12 @@ describe('the reader thread over a socket pair', () => {
     const count = 3 * SLOTS + 5;
     for (let i = 0; i < count; i++) write(theirs, datagram(DATA, NlmFlags.multi, 100, i % 251));
     write(theirs, datagram(NlmsgType.done, NlmFlags.multi, 4, 0));
+    const stalls = readerThreadStats().stalls;
     const r = ThreadedReceive.begin(ours, SEQ, PORT, false);
     expect(r).toBeDefined();
     for (let i = 0; i < count; i++) expect(fillOf(r!.next()!, 100)).toBe(i % 251);
+    // The reader waited on full slots several times and was woken each time, not timed out.
+    expect(readerThreadStats().stalls).toBe(stalls);
     const done = r!.next()!;
     expect(done.view.getUint16(4, true)).toBe(NlmsgType.done);
     // The thread left the job after the last message; nothing more is read.

@@ -142,7 +142,7 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
       console.log(JSON.stringify(readerThreadStats()));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ started: false, jobs: 0, datagrams: 0 });
+    expect(JSON.parse(r.stdout)).toEqual({ started: false, jobs: 0, datagrams: 0, stalls: 0 });
   });
 
   it('lets a process that only started it exit', () => {
