@@ -268,6 +268,9 @@ function version(): string {
   return 'unknown';
 }
 
+// No top-level await: the bundle (dist/bin/sockdiag.cjs) is CommonJS, which starts faster.
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
-  process.exitCode = await run(process.argv.slice(2));
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

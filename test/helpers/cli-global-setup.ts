@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { binPath } from './bin-path.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What tsconfig.build.json compiles. */
@@ -31,9 +32,9 @@ function build(): void {
   }
 }
 
-/** Whether dist/bin/sockdiag.js (the bundle, built last) is newer than every source file and the tsconfigs. */
+/** Whether the command's bundle (dist/bin, built last) is newer than every source file and the tsconfigs. */
 function fresh(): boolean {
-  const bin = join(ROOT, 'dist/bin/sockdiag.js');
+  const bin = binPath(ROOT);
   if (!existsSync(bin)) return false;
   const built = statSync(bin).mtimeMs;
   const newest = (path: string): number => {

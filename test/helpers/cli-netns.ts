@@ -1,7 +1,7 @@
 /**
  * Fixtures of the CLI tests: a private network namespace with known sockets in it
  * (opened by test/helpers/cli-sockets.py, run inside the namespace with
- * `ip netns exec`), the built command (`node dist/bin/sockdiag.js`) and `ss`, both run
+ * `ip netns exec`), the built command (`node dist/bin/sockdiag.cjs`) and `ss`, both run
  * on that namespace, and a parser for the tables both print.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { binPath } from './bin-path.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The command as `npm install` puts it on PATH. */
-export const BIN = join(ROOT, 'dist/bin/sockdiag.js');
+export const BIN = binPath(ROOT);
 const SOCKETS_SCRIPT = join(ROOT, 'test/helpers/cli-sockets.py');
 
 /** What a command printed and how it ended. */

@@ -7,9 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NetlinkProtocol } from '../../generated/netlink.js';
 import { NoDiagSupportError, SockDiag } from '../../query/index.js';
+import { binPath } from '../helpers/bin-path.js';
 import { REPO } from '../helpers/netns.js';
 
-const BIN = `${REPO}/dist/bin/sockdiag.js`;
+const BIN = binPath(REPO);
 
 describe('NETLINK and PACKET sockets', () => {
   it('finds this process\'s own sock_diag socket among the NETLINK sockets, with its port id and protocol', () => {

@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../../fuzz/core.js';
+import { binPath } from '../../helpers/bin-path.js';
 
 export const AS_NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] as const;
 
@@ -18,7 +19,7 @@ export interface PrivateBuild {
   dir: string;
   /** dist/query/index.js: the library as `import 'sockdiag'` gives it. */
   library: string;
-  /** dist/bin/sockdiag.js: the `sockdiag` command, as bundled for its users. */
+  /** The `sockdiag` command in dist/bin, as bundled for its users. */
   bin: string;
   /** tsc's output when it reported errors (it still emits). */
   warnings: string;
@@ -42,7 +43,7 @@ export function privateBuild(label: string): PrivateBuild {
   copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   const bundle = spawnSync('npm', ['run', '-s', 'bundle'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-  const bin = join(dir, 'dist/bin/sockdiag.js');
+  const bin = binPath(dir);
   if (bundle.status !== 0 || !existsSync(bin)) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`npm run bundle failed:\n${bundle.stdout}${bundle.stderr}`);
