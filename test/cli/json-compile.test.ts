@@ -280,6 +280,20 @@ describe('compiled writers', () => {
     expect(fieldsOf({ a: 1, s: 'plain' }, text, shape)).toBe('{"x":0,"a":1,"s":"plain"}');
   });
 
+  it('write constant text made of every printable ASCII character at every position of its 8-byte stores', () => {
+    // The keys' JSON text is stored 8 bytes at a time as doubles: every printable
+    // character, in each of the 8 places of a store (shifted by one key each time).
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    for (let shift = 0; shift < 8; shift++) {
+      const o: Record<string, number> = {};
+      for (let i = 0; i < printable.length; i += 11) o[`${'k'.repeat(shift)}${printable.slice(i, i + 11)}`] = i;
+      const text = new JsonText();
+      const shape = new Shape();
+      for (let i = 0; i < 6; i++) expect(fieldsOf(o, text, shape)).toBe(expected(o));
+      expect(shape.writers).toHaveLength(1);
+    }
+  });
+
   it('write the first field without a comma when asked to', () => {
     const text = new JsonText();
     const shape = new Shape();
