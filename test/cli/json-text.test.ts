@@ -75,6 +75,12 @@ describe('JsonText', () => {
     expect(write(value)).toBe(JSON.stringify(value));
   });
 
+  it('writes arrays of numbers (as skmeminfo) as JSON.stringify does: NaN and infinities null, holes null', () => {
+    const arrays = [[], [0], [1, 2, 3], [-0, NaN, Infinity, -Infinity, 1e21, 2 ** 53, 0.1, -(2 ** 31), 4294967295], Array.from({ length: 300 }, (_, i) => i * 1e7), [1, , 3]];
+    for (const a of arrays) expect(write(a)).toBe(JSON.stringify(a));
+    fc.assert(fc.property(fc.array(fc.oneof(fc.integer(), fc.double(), fc.maxSafeInteger())), (a) => write(a) === JSON.stringify(a)), { numRuns: 2000, seed: 13 });
+  });
+
   it('escapes a UNIX path with quotes, control characters and non-ASCII as JSON.stringify does', () => {
     const path = '@sock"diag\\-\x1b[31m-\u00ff-\n-\u0000-é-😀-\ud800';
     const text = new JsonText();
