@@ -572,7 +572,7 @@ function report(all: SizeResult[], started: Date, totalS: number): string {
     `**Method.** Each size sets up the workload once in a private network namespace; every case runs once untimed (warm-up and output check), then ${RUNS} timed rounds run every case once each, in the same order (alternating, not all of one case first). ` +
       'Each run is a whole process under `bench/timeit.c` (fork/exec/wait4: wall time from CLOCK_MONOTONIC, peak RSS from ru_maxrss); GNU time is not used because it prints wall time in hundredths of a second. ' +
       'Tables show medians. Output goes to /dev/null. `ss` runs through `ip netns exec` (floor shown as its own row); `sockdiag`, the C baseline and the library enter the namespace themselves with setns. ' +
-      'The JavaScript runs from a snapshot of `dist/` taken after `npm run build`; `sockdiag` is `node ${BIN_PATH}`, the bundled command users run. Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ' +
+      `The JavaScript runs from a snapshot of \`dist/\` taken after \`npm run build\`; \`sockdiag\` is \`node ${BIN_PATH}\`, the bundled command users run. Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ` +
       '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over `dist/` (`bench/lib-dump.mjs`) and read fields of every decoded record; "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps on their reader thread (the kernel work overlaps decoding) unless the row says otherwise.',
     '',
   );
