@@ -294,6 +294,31 @@ describe('compiled writers', () => {
     }
   });
 
+  it('write only inside the room they reserve, padding of the 8-byte stores included', () => {
+    // A sink whose buffer ends exactly where the room reserved last ends: a store
+    // past it throws (DataView) or is lost (Uint8Array), and the text comes out wrong.
+    class TightText extends JsonText {
+      override reserve(n: number): void {
+        const exact = Buffer.alloc(this.pos + n);
+        this.buf.copy(exact, 0, 0, this.pos);
+        this.buf = exact;
+        this.view = new DataView(exact.buffer, exact.byteOffset, exact.byteLength);
+      }
+    }
+    // Keys of every length modulo 8, each followed by each kind of value, the record
+    // ending on each of them in turn. No numbers: the 25 bytes each reserves would
+    // hide an overrun of the text after it.
+    const values = ['ab', 5n, true, null];
+    for (let last = 0; last < values.length; last++) {
+      const o: Record<string, unknown> = {};
+      for (let len = 1; len <= 8; len++) for (let v = 0; v <= last; v++) o[`${'k'.repeat(len)}${v}`] = values[v];
+      const text = new TightText();
+      const shape = new Shape();
+      for (let i = 0; i < 6; i++) expect(fieldsOf(o, text, shape)).toBe(expected(o));
+      expect(shape.writers).toHaveLength(1);
+    }
+  });
+
   it('write the first field without a comma when asked to', () => {
     const text = new JsonText();
     const shape = new Shape();
