@@ -33,6 +33,8 @@ import { TextTable } from './text.js';
 /** Where the rows go. */
 interface Sink {
   add(table: Dump['table'], s: AnySocket): void;
+  /** The dump of `table` is over (UNIX rows wait for it, to show peers' names). */
+  tableDone(table: Dump['table']): void;
   /** Hands what was added so far to standard output, now (for events). */
   flush(): void;
   end(): void;
@@ -97,6 +99,7 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     for (const d of dumps) {
       try {
         dump(diag, d, withType(sink, o.socketTypes.get(d.table)), filter, o.kill, err);
+        sink.tableDone(d.table);
       } catch (e) {
         if (!(e instanceof NoDiagSupportError)) throw e;
         // The kernel has no diag module for this table: an error when asked for; skipped
@@ -195,6 +198,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
     const summary = new Summary();
     return {
       add: (table, s) => summary.add(netid(table, s), stateOf(s)),
+      tableDone: () => {},
       flush: () => out.flush(),
       end: () => (o.output === 'text' ? summary.print(out) : out.write(JSON.stringify(summary.toJSON()) + '\n')),
     };
@@ -203,6 +207,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
     const json = new JsonWriter(out, o.output === 'ndjson');
     return {
       add: (table, s) => json.add(netid(table, s), s, users?.get(inodeOf(s))),
+      tableDone: () => {},
       flush: () => {
         json.flush();
         out.flush();
@@ -215,7 +220,12 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
   const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header }, sizingRows);
   // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
-  const unixRows: UnixSocket[] = [];
+  let unixRows: UnixSocket[] = [];
+  const printUnixRows = () => {
+    ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
+    for (const s of unixRows) text.add(unixRow(s, ctx));
+    unixRows = [];
+  };
   return {
     add: (table, s) => {
       if (s.family === 'unix') unixRows.push(s);
@@ -224,12 +234,11 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
       else if (s.family === 'inet' || s.family === 'inet6') text.add(inetRow(table, s, ctx));
       else text.add(otherRow(table, s as OtherSocket, ctx));
     },
-    flush: () => out.flush(),
-    end: () => {
-      ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
-      for (const s of unixRows) text.add(unixRow(s, ctx));
-      text.end();
+    tableDone: (table) => {
+      if (table === 'unix') printUnixRows();
     },
+    flush: () => out.flush(),
+    end: () => text.end(),
   };
 }
 
@@ -237,7 +246,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
 function withType(sink: Sink, types: Set<string> | undefined): Sink {
   if (!types) return sink;
   const typeOf = (s: AnySocket) => (s.family === 'unix' ? s.type : s.family === 'packet' ? socketTypeName(s.pdiagType) : undefined);
-  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), flush: () => sink.flush(), end: () => sink.end() };
+  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), tableDone: (table) => sink.tableDone(table), flush: () => sink.flush(), end: () => sink.end() };
 }
 
 /** `-N NAME` names a namespace in /run/netns; anything with a slash is a path. */

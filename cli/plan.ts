@@ -15,9 +15,10 @@ export interface Dump {
   ext: InetDiagExtName[];
 }
 
-const INET_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'mptcp', 'sctp'];
-/** The tables ss lists when no table flag is given. */
-export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix', 'packet', 'netlink'];
+/** The order ss lists its tables in (smc, which ss does not list, last). */
+const OUTPUT_ORDER: readonly Table[] = ['netlink', 'packet', 'unix', 'raw', 'udp', 'tcp', 'sctp', 'vsock', 'tipc', 'xdp', 'mptcp', 'smc'];
+/** The tables ss (iproute2 6.1) lists when no table flag is given (and DCCP, which sockdiag does not list). */
+export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix', 'packet', 'netlink', 'sctp', 'mptcp'];
 /** Tables whose sockets have no connection state; ss lists them with the closed ones. */
 export const STATELESS_TABLES: readonly Table[] = ['packet', 'netlink', 'xdp', 'smc', 'tipc'];
 /** Tables that are not INET, and have no address family to select with -4/-6. */
@@ -32,10 +33,7 @@ export function planDumps(o: CliOptions): Dump[] {
     if (!explicit && o.families.has('unix') && !tables.includes('unix')) tables.push('unix');
   }
   const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f) || !(o.families.has('inet') || o.families.has('inet6')));
-  const order = [...INET_TABLES, ...OTHER_TABLES];
-  return order
-    .filter((t) => tables.includes(t))
-    .map((table) => ({ table, families: OTHER_TABLES.includes(table) ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
+  return OUTPUT_ORDER.filter((t) => tables.includes(t)).map((table) => ({ table, families: OTHER_TABLES.includes(table) ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
 }
 
 /**

@@ -74,6 +74,15 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(ours.length).toBeGreaterThan(0);
   });
 
+  it('-an: the tables in the order ss lists them (netlink, packet, UNIX, UDP, TCP)', () => {
+    // RAW is left out: without raw_diag (this kernel has none), ss reads /proc/net/raw instead.
+    const tableOf = (netid = '') => (netid === 'nl' ? 'netlink' : netid.startsWith('p_') ? 'packet' : netid.startsWith('u_') ? 'unix' : netid);
+    const order = (rows: Row[]) => rows.map((r) => tableOf(r.netid)).filter((t, i, all) => t !== 'raw' && t !== all[i - 1]);
+    const { ours, theirs } = both(['-an'], { unix: true });
+    expect(order(ours)).toEqual(order(theirs));
+    expect(order(ours)).toEqual(expect.arrayContaining(['netlink', 'unix', 'udp', 'tcp']));
+  });
+
   it('-tln: listeners', () => {
     const { ours, theirs } = both(['-tln']);
     expect(tuples(ours)).toEqual(tuples(theirs));
