@@ -3,6 +3,7 @@
  * detail fragments the flags ask for.
  */
 import { netlinkProtocolName } from '../generated/netlink.js';
+import { EthernetProtocol } from '../generated/packet_diag.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
 import { SocketType, socketTypeName } from '../generated/socket.js';
 import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo, VsockSocketInfo, XdpSocketInfo } from '../query/families.js';
@@ -147,7 +148,10 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
   };
 }
 
-/** A packet socket: `0x0800:eth0` (protocol and interface), as ss shows it. */
+/**
+ * A packet socket: `[2048]:eth0` (protocol number and interface), as `ss -n` shows it;
+ * `*` for a socket of every protocol (ETH_P_ALL) or of every interface.
+ */
 export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
   const o = ctx.options;
   const index = s.info?.index ?? 0;
@@ -156,7 +160,7 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     state: STATE_LABEL.close!,
     recvQ: String(s.meminfo?.[SkMeminfo['rmem-alloc']] ?? 0),
     sendQ: String(s.meminfo?.[SkMeminfo['wmem-alloc']] ?? 0),
-    localAddr: s.pdiagNum === 0 ? '*' : `0x${s.pdiagNum.toString(16).padStart(4, '0')}`,
+    localAddr: s.pdiagNum === EthernetProtocol.all ? '*' : `[${s.pdiagNum}]`,
     localPort: index ? ctx.ifname(index) : '*',
     peerAddr: '*',
     peerPort: '',

@@ -2,7 +2,7 @@
 /**
  * Packet (AF_PACKET) sockets of sock_diag(7). A request is a struct packet_diag_req sent with SOCK_DIAG_BY_FAMILY, family AF_PACKET and NLM_F_DUMP (only dumps are supported: without NLM_F_DUMP the kernel answers EOPNOTSUPP). Each reply is a struct packet_diag_msg followed by packet-diag-attrs, which carry what pdiag_show asked for. The dump covers every packet socket of the requester's network namespace.
  *
- * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h>).
+ * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h>).
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
@@ -10,24 +10,53 @@ import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
 
 /**
+ * Link-layer protocol numbers (ETH_P_*, from linux/if_ether.h) that pdiag_num holds and that tools print specially: only those the code uses are listed.
+ *
+ * Values by name.
+ *
+ * Schema: packet_diag.yaml:11
+ */
+export const EthernetProtocol = Object.freeze({
+    /** Every protocol (the socket sees all frames); ss prints it as `*`. C: `ETH_P_ALL`. Since Linux 2.6.12. Schema: packet_diag.yaml:18 */
+    'all': 3,
+  } as const);
+
+/** A value of {@link EthernetProtocol}. */
+export type EthernetProtocol = (typeof EthernetProtocol)[keyof typeof EthernetProtocol];
+/** A name of {@link EthernetProtocol}. */
+export type EthernetProtocolName = keyof typeof EthernetProtocol;
+
+const ethernetProtocolByValue = new Map<number, EthernetProtocolName>(Object.entries(EthernetProtocol).map(([k, v]) => [v, k as EthernetProtocolName]));
+
+/** The name of a {@link EthernetProtocol} value, or undefined for a value the schema does not know. */
+export function ethernetProtocolName(value: number): EthernetProtocolName | undefined {
+  return ethernetProtocolByValue.get(value);
+}
+
+/** The value of a {@link EthernetProtocol} name, or undefined for a name the schema does not know. */
+export function ethernetProtocolValue(name: string): EthernetProtocol | undefined {
+  return Object.hasOwn(EthernetProtocol, name) ? EthernetProtocol[name as EthernetProtocolName] : undefined;
+}
+
+/**
  * Bits of pdiag_show, each asking for reply attributes.
  *
  * Flags by name.
  *
- * Schema: packet_diag.yaml:11
+ * Schema: packet_diag.yaml:23
  */
 export const PacketShow = Object.freeze({
-    /** Ask for PACKET_DIAG_INFO (and, since Linux 3.10, PACKET_DIAG_UID). C: `PACKET_SHOW_INFO`. Since Linux 3.7. Schema: packet_diag.yaml:16 */
+    /** Ask for PACKET_DIAG_INFO (and, since Linux 3.10, PACKET_DIAG_UID). C: `PACKET_SHOW_INFO`. Since Linux 3.7. Schema: packet_diag.yaml:28 */
     'info': 1,
-    /** Ask for PACKET_DIAG_MCLIST, the multicast and promiscuous memberships. C: `PACKET_SHOW_MCLIST`. Since Linux 3.7. Schema: packet_diag.yaml:19 */
+    /** Ask for PACKET_DIAG_MCLIST, the multicast and promiscuous memberships. C: `PACKET_SHOW_MCLIST`. Since Linux 3.7. Schema: packet_diag.yaml:31 */
     'mclist': 2,
-    /** Ask for PACKET_DIAG_RX_RING and PACKET_DIAG_TX_RING, the memory-mapped ring geometry. C: `PACKET_SHOW_RING_CFG`. Since Linux 3.7. Schema: packet_diag.yaml:22 */
+    /** Ask for PACKET_DIAG_RX_RING and PACKET_DIAG_TX_RING, the memory-mapped ring geometry. C: `PACKET_SHOW_RING_CFG`. Since Linux 3.7. Schema: packet_diag.yaml:34 */
     'ring-cfg': 4,
-    /** Ask for PACKET_DIAG_FANOUT, the fanout group the socket belongs to. C: `PACKET_SHOW_FANOUT`. Since Linux 3.7. Schema: packet_diag.yaml:25 */
+    /** Ask for PACKET_DIAG_FANOUT, the fanout group the socket belongs to. C: `PACKET_SHOW_FANOUT`. Since Linux 3.7. Schema: packet_diag.yaml:37 */
     'fanout': 8,
-    /** Ask for PACKET_DIAG_MEMINFO, the socket memory counters. C: `PACKET_SHOW_MEMINFO`. Since Linux 3.10. Schema: packet_diag.yaml:28 */
+    /** Ask for PACKET_DIAG_MEMINFO, the socket memory counters. C: `PACKET_SHOW_MEMINFO`. Since Linux 3.10. Schema: packet_diag.yaml:40 */
     'meminfo': 16,
-    /** Ask for PACKET_DIAG_FILTER, the attached classic BPF filter (reported to CAP_NET_ADMIN only). C: `PACKET_SHOW_FILTER`. Since Linux 3.10. Schema: packet_diag.yaml:31 */
+    /** Ask for PACKET_DIAG_FILTER, the attached classic BPF filter (reported to CAP_NET_ADMIN only). C: `PACKET_SHOW_FILTER`. Since Linux 3.10. Schema: packet_diag.yaml:43 */
     'filter': 32,
   } as const);
 
@@ -62,18 +91,18 @@ export function packetShowValue(name: string): PacketShow | undefined {
  *
  * Flags by name.
  *
- * Schema: packet_diag.yaml:35
+ * Schema: packet_diag.yaml:47
  */
 export const PdiFlags = Object.freeze({
-    /** The socket is hooked into the receive path (bound to a protocol and running). C: `PDI_RUNNING`. Schema: packet_diag.yaml:40 */
+    /** The socket is hooked into the receive path (bound to a protocol and running). C: `PDI_RUNNING`. Schema: packet_diag.yaml:52 */
     'running': 1,
-    /** PACKET_AUXDATA is on. C: `PDI_AUXDATA`. Schema: packet_diag.yaml:42 */
+    /** PACKET_AUXDATA is on. C: `PDI_AUXDATA`. Schema: packet_diag.yaml:54 */
     'auxdata': 2,
-    /** PACKET_ORIGDEV is on. C: `PDI_ORIGDEV`. Schema: packet_diag.yaml:44 */
+    /** PACKET_ORIGDEV is on. C: `PDI_ORIGDEV`. Schema: packet_diag.yaml:56 */
     'origdev': 4,
-    /** PACKET_VNET_HDR is on. C: `PDI_VNETHDR`. Schema: packet_diag.yaml:46 */
+    /** PACKET_VNET_HDR is on. C: `PDI_VNETHDR`. Schema: packet_diag.yaml:58 */
     'vnethdr': 8,
-    /** PACKET_LOSS is on (malformed frames of the transmit ring are skipped). C: `PDI_LOSS`. Schema: packet_diag.yaml:48 */
+    /** PACKET_LOSS is on (malformed frames of the transmit ring are skipped). C: `PDI_LOSS`. Schema: packet_diag.yaml:60 */
     'loss': 16,
   } as const);
 
@@ -110,7 +139,7 @@ export function pdiFlagsValue(name: string): PdiFlags | undefined {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:51
+ * Schema: packet_diag.yaml:63
  */
 export interface PacketDiagReq {
   /**
@@ -118,7 +147,7 @@ export interface PacketDiagReq {
    *
    * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: packet_diag.yaml:57
+   * Schema: packet_diag.yaml:69
    */
   sdiagFamily: number;
   /**
@@ -126,7 +155,7 @@ export interface PacketDiagReq {
    *
    * C: `sdiag_protocol` at byte 1.
    *
-   * Schema: packet_diag.yaml:61
+   * Schema: packet_diag.yaml:73
    */
   sdiagProtocol: number;
   /**
@@ -134,7 +163,7 @@ export interface PacketDiagReq {
    *
    * C: `pad` at byte 2.
    *
-   * Schema: packet_diag.yaml:64
+   * Schema: packet_diag.yaml:76
    */
   pad: number;
   /**
@@ -142,7 +171,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_ino` at byte 4.
    *
-   * Schema: packet_diag.yaml:67
+   * Schema: packet_diag.yaml:79
    */
   pdiagIno: number;
   /**
@@ -150,7 +179,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_show` at byte 8; values: {@link PacketShow}.
    *
-   * Schema: packet_diag.yaml:70
+   * Schema: packet_diag.yaml:82
    */
   pdiagShow: number;
   /**
@@ -158,7 +187,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_cookie[2]` at byte 12.
    *
-   * Schema: packet_diag.yaml:74
+   * Schema: packet_diag.yaml:86
    */
   pdiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -210,7 +239,7 @@ export function encodePacketDiagReq(value: PacketDiagReq): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:80
+ * Schema: packet_diag.yaml:92
  */
 export interface PacketDiagMsg {
   /**
@@ -218,7 +247,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: packet_diag.yaml:86
+   * Schema: packet_diag.yaml:98
    */
   pdiagFamily: number;
   /**
@@ -226,15 +255,15 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_type` at byte 1; values: {@link SocketType}.
    *
-   * Schema: packet_diag.yaml:90
+   * Schema: packet_diag.yaml:102
    */
   pdiagType: number;
   /**
    * The link-layer protocol the socket receives (an ETH_P_* number such as 0x0003 for ETH_P_ALL), in host byte order; 0 when it receives nothing.
    *
-   * C: `pdiag_num` at byte 2.
+   * C: `pdiag_num` at byte 2; values: {@link EthernetProtocol}.
    *
-   * Schema: packet_diag.yaml:94
+   * Schema: packet_diag.yaml:106
    */
   pdiagNum: number;
   /**
@@ -242,7 +271,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_ino` at byte 4.
    *
-   * Schema: packet_diag.yaml:99
+   * Schema: packet_diag.yaml:112
    */
   pdiagIno: number;
   /**
@@ -250,7 +279,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_cookie[2]` at byte 8.
    *
-   * Schema: packet_diag.yaml:102
+   * Schema: packet_diag.yaml:115
    */
   pdiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -300,7 +329,7 @@ export function encodePacketDiagMsg(value: PacketDiagMsg): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:108
+ * Schema: packet_diag.yaml:121
  */
 export interface PacketDiagInfo {
   /**
@@ -308,7 +337,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_index` at byte 0.
    *
-   * Schema: packet_diag.yaml:115
+   * Schema: packet_diag.yaml:128
    */
   index: number;
   /**
@@ -316,7 +345,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_version` at byte 4.
    *
-   * Schema: packet_diag.yaml:118
+   * Schema: packet_diag.yaml:131
    */
   version: number;
   /**
@@ -324,7 +353,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_reserve` at byte 8.
    *
-   * Schema: packet_diag.yaml:121
+   * Schema: packet_diag.yaml:134
    */
   reserve: number;
   /**
@@ -332,7 +361,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_copy_thresh` at byte 12.
    *
-   * Schema: packet_diag.yaml:124
+   * Schema: packet_diag.yaml:137
    */
   copyThresh: number;
   /**
@@ -340,7 +369,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_tstamp` at byte 16.
    *
-   * Schema: packet_diag.yaml:127
+   * Schema: packet_diag.yaml:140
    */
   tstamp: number;
   /**
@@ -348,7 +377,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_flags` at byte 20; values: {@link PdiFlags}.
    *
-   * Schema: packet_diag.yaml:130
+   * Schema: packet_diag.yaml:143
    */
   flags: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -400,7 +429,7 @@ export function encodePacketDiagInfo(value: PacketDiagInfo): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:135
+ * Schema: packet_diag.yaml:148
  */
 export interface PacketDiagMclist {
   /**
@@ -408,7 +437,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_index` at byte 0.
    *
-   * Schema: packet_diag.yaml:144
+   * Schema: packet_diag.yaml:157
    */
   index: number;
   /**
@@ -416,7 +445,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_count` at byte 4.
    *
-   * Schema: packet_diag.yaml:147
+   * Schema: packet_diag.yaml:160
    */
   count: number;
   /**
@@ -424,7 +453,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_type` at byte 8.
    *
-   * Schema: packet_diag.yaml:150
+   * Schema: packet_diag.yaml:163
    */
   type: number;
   /**
@@ -432,7 +461,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_alen` at byte 10.
    *
-   * Schema: packet_diag.yaml:153
+   * Schema: packet_diag.yaml:166
    */
   alen: number;
   /**
@@ -440,7 +469,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_addr` at byte 12.
    *
-   * Schema: packet_diag.yaml:156
+   * Schema: packet_diag.yaml:169
    */
   addr: Uint8Array;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -490,7 +519,7 @@ export function encodePacketDiagMclist(value: PacketDiagMclist): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:162
+ * Schema: packet_diag.yaml:175
  */
 export interface PacketDiagRing {
   /**
@@ -498,7 +527,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_block_size` at byte 0.
    *
-   * Schema: packet_diag.yaml:169
+   * Schema: packet_diag.yaml:182
    */
   blockSize: number;
   /**
@@ -506,7 +535,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_block_nr` at byte 4.
    *
-   * Schema: packet_diag.yaml:172
+   * Schema: packet_diag.yaml:185
    */
   blockNr: number;
   /**
@@ -514,7 +543,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_frame_size` at byte 8.
    *
-   * Schema: packet_diag.yaml:175
+   * Schema: packet_diag.yaml:188
    */
   frameSize: number;
   /**
@@ -522,7 +551,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_frame_nr` at byte 12.
    *
-   * Schema: packet_diag.yaml:178
+   * Schema: packet_diag.yaml:191
    */
   frameNr: number;
   /**
@@ -530,7 +559,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_retire_tmo` at byte 16.
    *
-   * Schema: packet_diag.yaml:181
+   * Schema: packet_diag.yaml:194
    */
   retireTmo: number;
   /**
@@ -538,7 +567,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_sizeof_priv` at byte 20.
    *
-   * Schema: packet_diag.yaml:184
+   * Schema: packet_diag.yaml:197
    */
   sizeofPriv: number;
   /**
@@ -546,7 +575,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_features` at byte 24.
    *
-   * Schema: packet_diag.yaml:187
+   * Schema: packet_diag.yaml:200
    */
   features: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -618,7 +647,7 @@ export const PacketDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: packet_diag.yaml:192
+ * Schema: packet_diag.yaml:205
  */
 export interface PacketDiagAttrs {
   /**
@@ -628,7 +657,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:198
+   * Schema: packet_diag.yaml:211
    */
   info?: PacketDiagInfo;
   /**
@@ -638,7 +667,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:204
+   * Schema: packet_diag.yaml:217
    */
   mclist?: Uint8Array;
   /**
@@ -648,7 +677,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:211
+   * Schema: packet_diag.yaml:224
    */
   rxRing?: PacketDiagRing;
   /**
@@ -658,7 +687,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:216
+   * Schema: packet_diag.yaml:229
    */
   txRing?: PacketDiagRing;
   /**
@@ -668,7 +697,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:221
+   * Schema: packet_diag.yaml:234
    */
   fanout?: number;
   /**
@@ -678,7 +707,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:228
+   * Schema: packet_diag.yaml:241
    */
   uid?: number;
   /**
@@ -688,7 +717,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:232
+   * Schema: packet_diag.yaml:245
    */
   meminfo?: number[];
   /**
@@ -698,7 +727,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:238
+   * Schema: packet_diag.yaml:251
    */
   filter?: Uint8Array;
   /** Attributes whose type this schema does not know, kept as they came. */

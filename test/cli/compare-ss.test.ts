@@ -83,6 +83,13 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(order(ours)).toEqual(expect.arrayContaining(['netlink', 'unix', 'udp', 'tcp']));
   });
 
+  it('-0an: PACKET sockets as ss -n prints them (`*` for every protocol, `[2048]` for IPv4, the interface)', () => {
+    const { ours, theirs } = both(['-0an']);
+    const rows = (rs: Row[]) => rs.map((r) => [r.netid, r.state, r.local, r.peer, r.recvQ, r.sendQ].join(' | ')).sort();
+    expect(rows(ours)).toEqual(rows(theirs));
+    expect(ours.map((r) => r.local)).toEqual(expect.arrayContaining(['*:*', '[2048]:lo', '[0]:*']));
+  });
+
   it('-tln: listeners', () => {
     const { ours, theirs } = both(['-tln']);
     expect(tuples(ours)).toEqual(tuples(theirs));

@@ -68,6 +68,8 @@ export interface Sockets {
   unix: Record<'listener' | 'client' | 'server' | 'dgram' | 'pairA' | 'pairB' | 'escaped', UnixEndpoint>;
   mptcp?: Record<'listener' | 'client' | 'server', Endpoint>;
   mptcpError?: string;
+  /** PACKET sockets: the protocol number they receive, the interface bound ('*' for none), the inode. */
+  packet: { proto: number; dev: string; inode: number }[];
   ipv6Error?: string;
   many: number;
 }

@@ -156,6 +156,16 @@ def main():
     except OSError as e:
         out['mptcpError'] = str(e)
 
+    # PACKET: one of every protocol (ETH_P_ALL), one of IPv4 bound to lo, one of none (0).
+    packets = [(socket.SOCK_RAW, 0x0003, None), (socket.SOCK_RAW, 0x0800, 'lo'), (socket.SOCK_DGRAM, 0, None)]
+    out['packet'] = []
+    for kind, proto, dev in packets:
+        p = socket.socket(socket.AF_PACKET, kind, socket.htons(proto))
+        if dev:
+            p.bind((dev, proto))
+        keep.append(p)
+        out['packet'].append({'proto': proto, 'dev': dev or '*', 'inode': ino(p)})
+
     # Many connections for the streaming test.
     for _ in range(many):
         c = socket.create_connection(('127.0.0.1', port))
