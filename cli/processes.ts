@@ -28,7 +28,7 @@ export function socketUsers(proc = '/proc'): Map<number, SocketUser[]> {
       }
       const m = /^socket:\[(\d+)\]$/.exec(link);
       if (!m) continue;
-      name ??= processName(`${proc}/${entry}/stat`);
+      name ??= processName(pid, proc) ?? '?';
       const inode = Number(m[1]);
       const list = users.get(inode) ?? [];
       list.push({ name, pid, fd: Number(fdName) });
@@ -52,12 +52,15 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** The command name from /proc/PID/stat (between the first '(' and the last ')'), made safe to print. */
-function processName(statPath: string): string {
+/**
+ * The command name of process `pid` from /proc/PID/stat (between the first '(' and
+ * the last ')'), made safe to print; undefined when there is no such process.
+ */
+export function processName(pid: number, proc = '/proc'): string | undefined {
   try {
-    const stat = readFileSync(statPath);
+    const stat = readFileSync(`${proc}/${pid}/stat`);
     return displayBytes(stat.subarray(stat.indexOf(0x28) + 1, stat.lastIndexOf(0x29)));
   } catch {
-    return '?';
+    return undefined;
   }
 }

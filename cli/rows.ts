@@ -11,7 +11,7 @@ import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
 import { extendedInet, extendedUnix, infoText, skmemText, timerText } from './details.js';
-import { usersText, type SocketUser } from './processes.js';
+import { processName, usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
 import { spaced } from './strings.js';
@@ -128,7 +128,11 @@ export function unixRow(s: UnixSocket, ctx: RowContext): TextRow {
   };
 }
 
-/** A netlink socket: `rtnl:kernel`, `genl:1234` (protocol and port id), as ss shows it. */
+/**
+ * A netlink socket as ss prints it: protocol and port id as numbers (`0:0`, `16:1234`),
+ * as `ss -n` does; with -r, by name (`rtnl:kernel`, `genl:systemd/1234`: the command of
+ * the process whose pid the port id is, as ss looks it up).
+ */
 export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
   const proto = netlinkProtocolName(s.ndiagProtocol);
   const o = ctx.options;
@@ -137,8 +141,8 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     state: STATE_LABEL.close!,
     recvQ: String(s.meminfo?.[SkMeminfo['rmem-alloc']] ?? 0),
     sendQ: String(s.meminfo?.[SkMeminfo['wmem-alloc']] ?? 0),
-    localAddr: proto ? (NETLINK_LABEL[proto] ?? proto) : String(s.ndiagProtocol),
-    localPort: s.ndiagPortid === 0 ? 'kernel' : String(s.ndiagPortid),
+    localAddr: o.resolve && proto ? (NETLINK_LABEL[proto] ?? proto) : String(s.ndiagProtocol),
+    localPort: netlinkPort(s.ndiagPortid, o.resolve),
     peerAddr: '*',
     peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
     sep: ':',
@@ -146,6 +150,15 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     tail: spaced(o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : ''),
     more: '',
   };
+}
+
+/** A netlink port id: `*` for none (-1); with `resolve`, `kernel` for 0 and `name/pid` for a process's. */
+function netlinkPort(portid: number, resolve: boolean): string {
+  if (portid === 0xffffffff) return '*';
+  if (!resolve) return String(portid);
+  if (portid === 0) return 'kernel';
+  const name = processName(portid);
+  return name === undefined ? String(portid) : `${name}/${portid}`;
 }
 
 /**

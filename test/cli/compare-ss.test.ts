@@ -90,6 +90,23 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(ours.map((r) => r.local)).toEqual(expect.arrayContaining(['*:*', '[2048]:lo', '[0]:*']));
   });
 
+  it('--netlink: as ss -n prints them (numbers), and with -r as ss prints them (names, command/pid)', () => {
+    // Each tool's own sock_diag socket (protocol 4, its own port id) is left out.
+    const own = (r: Row) => /^(4|tcpdiag):[^0k]/.test(r.local);
+    const rows = (rs: Row[]) => rs.filter((r) => !own(r)).map((r) => [r.state, r.local, r.peer, r.recvQ, r.sendQ].join(' | ')).sort();
+    const numeric = sockdiag(['-N', ns.name, '--netlink', '-an']);
+    const named = sockdiag(['-N', ns.name, '--netlink', '-ar']);
+    const ssNumeric = ss(ns.name, ['-A', 'netlink', '-an']);
+    const ssNamed = ss(ns.name, ['-A', 'netlink', '-a']);
+    for (const r of [numeric, named, ssNumeric, ssNamed]) expect(r.status).toBe(0);
+    expect(rows(parseTable(numeric.stdout))).toEqual(rows(parseTable(ssNumeric.stdout)));
+    expect(rows(parseTable(named.stdout))).toEqual(rows(parseTable(ssNamed.stdout)));
+    const { portid, pid } = ns.sockets.netlink;
+    expect(parseTable(numeric.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['0:0', `0:${portid}`]));
+    const command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    expect(parseTable(named.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['rtnl:kernel', `rtnl:${command}/${pid}`]));
+  });
+
   it('-tln: listeners', () => {
     const { ours, theirs } = both(['-tln']);
     expect(tuples(ours)).toEqual(tuples(theirs));

@@ -166,6 +166,12 @@ def main():
         keep.append(p)
         out['packet'].append({'proto': proto, 'dev': dev or '*', 'inode': ino(p)})
 
+    # NETLINK: a route socket, whose port id the kernel sets to this process's pid.
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    nl.bind((0, 0))
+    keep.append(nl)
+    out['netlink'] = {'portid': nl.getsockname()[0], 'pid': os.getpid()}
+
     # Many connections for the streaming test.
     for _ in range(many):
         c = socket.create_connection(('127.0.0.1', port))

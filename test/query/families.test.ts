@@ -23,14 +23,14 @@ describe('NETLINK and PACKET sockets', () => {
     expect(mine!.meminfo).toHaveLength(9);
   });
 
-  it('sockdiag --netlink lists the kernel\'s netlink sockets as ss names them (rtnl:kernel, genl:kernel, ...)', () => {
+  it('sockdiag --netlink -r lists the kernel\'s netlink sockets as ss names them (rtnl:kernel, genl:kernel, ...)', () => {
     const kernelOwned = (text: string) =>
       text
         .split('\n')
         .map((l) => l.trim().split(/\s+/).find((w) => w.endsWith(':kernel')))
         .filter((w): w is string => w !== undefined)
         .sort();
-    const ours = kernelOwned(execFileSync(process.execPath, [BIN, '--netlink', '-aH'], { encoding: 'utf8' }));
+    const ours = kernelOwned(execFileSync(process.execPath, [BIN, '--netlink', '-arH'], { encoding: 'utf8' }));
     const theirs = kernelOwned(execFileSync('ss', ['-A', 'netlink', '-aH'], { encoding: 'utf8' }));
     expect(theirs.length).toBeGreaterThan(3);
     expect(ours).toEqual(theirs);
