@@ -26,6 +26,8 @@ export interface CliOptions {
   info: boolean;
   memory: boolean;
   timers: boolean;
+  /** -O: the -i and -m details at the end of the row's line instead of on a line under it. */
+  oneline: boolean;
   processes: boolean;
   resolve: boolean;
   header: boolean;
@@ -62,6 +64,7 @@ export const FLAGS = {
   memory: { type: 'boolean', short: 'm' },
   processes: { type: 'boolean', short: 'p' },
   info: { type: 'boolean', short: 'i' },
+  oneline: { type: 'boolean', short: 'O' },
   summary: { type: 'boolean', short: 's' },
   ipv4: { type: 'boolean', short: '4' },
   ipv6: { type: 'boolean', short: '6' },
@@ -173,6 +176,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     info: v.info ?? false,
     memory: v.memory ?? false,
     timers: v.options ?? false,
+    oneline: v.oneline ?? false,
     processes: v.processes ?? false,
     resolve: (v.resolve ?? false) && !v.numeric,
     header: !v['no-header'],

@@ -47,6 +47,8 @@ What to show:
                                                        sockdiag -ti
   -m, --memory         socket memory (skmem)           sockdiag -tm
   -o, --options        timers                          sockdiag -to
+  -O, --oneline        -i and -m details on the socket's own line
+                                                       sockdiag -tiO
   -p, --processes      processes using each socket     sockdiag -tp
   -n, --numeric        numeric ports (the default)     sockdiag -tn
   -r, --resolve        service names for ports, from /etc/services

@@ -248,6 +248,22 @@ describe('details', () => {
     for (const o of ours) expect(o.details, `${o.local} ${o.peer}`).toHaveLength(1);
   });
 
+  it('-tnmiO: skmem and tcp_info at the end of the row\'s own line, word for word as ss -O prints them', () => {
+    const { ours, theirs } = both(['-tnmiO', 'state', 'established']);
+    const mine = byEndpoints(ours);
+    const words = (r: Row) => r.rest.filter((w) => !/^(lastsnd|lastrcv|lastack|rcv_wnd):/.test(w)).join(' ');
+    let compared = 0;
+    for (const t of notMptcp(theirs)) {
+      const o = mine.get(`${t.local} ${t.peer}`);
+      expect(o, `${t.local} ${t.peer}`).toBeDefined();
+      expect(o!.details, `${t.local} ${t.peer}`).toEqual([]);
+      expect(words(o!), `${t.local} ${t.peer}`).toBe(words(t));
+      expect(words(o!)).toMatch(/^skmem:\(\S+\) \S+ wscale:/);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
+  });
+
   it('-xae: the words ss -e prints for UNIX sockets (shutdown, file inode and device, pending peers), first and in order', () => {
     const { ours, theirs } = both(['-xae'], { unix: true });
     const byInode = new Map(ours.map((r) => [r.local.split(' ')[1], r]));
