@@ -218,7 +218,7 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
   const ctx: RowContext = { options: o, services: o.resolve ? new Services() : undefined, users, ifname: interfaceNames(netns), cgroupPath: cgroupPaths() };
   const tableCount = dumps.reduce((n, d) => n + (d.table === 'unix' ? 3 : d.table === 'packet' ? 2 : 1), 0);
   const distinctStates = new Set(dumps.flatMap((d) => d.states.filter((s) => s !== 'new-syn-recv')));
-  const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header }, sizingRows);
+  const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header, oneline: o.oneline }, sizingRows);
   // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
   let unixRows: UnixSocket[] = [];
   const printUnixRows = () => {

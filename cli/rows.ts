@@ -42,11 +42,6 @@ const NETLINK_LABEL: Record<string, string> = {
   route: 'rtnl', firewall: 'fw', 'sock-diag': 'tcpdiag', 'fib-lookup': 'fiblookup', netfilter: 'nft', 'ip6-fw': 'ip6fw', 'kobject-uevent': 'uevent', generic: 'genl',
 };
 
-/** A row's details: `tail` after the addresses, `more` on a line under the row, or after `tail` with -O. */
-function details(o: CliOptions, tail: string, more: string): Pick<TextRow, 'tail' | 'more'> {
-  return o.oneline ? { tail: spaced(tail, more), more: '' } : { tail, more };
-}
-
 /** The Netid column of a socket. */
 export function netid(table: Table, s: AnySocket): string {
   if (s.family === 'unix') return UNIX_NETID[s.type] ?? s.type;
@@ -109,12 +104,9 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerAddr: address(s.dst, s.family, 0, ctx),
     peerPort: port(s.dport, table, ctx),
     sep: ':',
-    // ss prints memory and tcp_info on one line under the row (with -O, at the end of the row's).
-    ...details(
-      o,
-      spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : ''),
-      spaced(o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''),
-    ),
+    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : ''),
+    // ss prints memory and tcp_info on one line under the row.
+    more: spaced(o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''),
   };
 }
 
@@ -131,7 +123,8 @@ export function unixRow(s: UnixSocket, ctx: RowContext): TextRow {
     peerAddr: peerName ?? '*',
     peerPort: String(s.peer ?? 0),
     sep: ' ',
-    ...details(o, spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : ''), o.memory && s.meminfo ? skmemText(s.meminfo) : ''),
+    tail: spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : ''),
+    more: o.memory && s.meminfo ? skmemText(s.meminfo) : '',
   };
 }
 

@@ -3,7 +3,7 @@
  * are right-aligned before the colon and ports left-aligned after it, as ss does.
  */
 import type { Output } from './output.js';
-import { padEnd, padStart } from './strings.js';
+import { padEnd, padStart, spaced } from './strings.js';
 
 /** One line of the table, as text. */
 export interface TextRow {
@@ -52,7 +52,8 @@ export class TextTable {
 
   constructor(
     private readonly out: Output,
-    private readonly columns: { netid: boolean; state: boolean; header: boolean },
+    /** Which columns to show; `oneline`: the line under a row (`more`) at the end of the row's own (-O). */
+    private readonly columns: { netid: boolean; state: boolean; header: boolean; oneline?: boolean },
     /** How many rows decide the column widths; 1 prints every row at once (for events). */
     private readonly sizingRows = SIZING_ROWS,
   ) {}
@@ -90,11 +91,13 @@ export class TextTable {
   private print(r: TextRow): void {
     const w = this.widths!;
     let line = this.leadCells(r) + padStart(r.localAddr, w.localAddr) + r.sep + padEnd(r.localPort, w.localPort) + ' ' + padStart(r.peerAddr, w.peerAddr) + (r.peerSep ?? r.sep);
+    const oneline = this.columns.oneline === true;
+    const tail = oneline ? spaced(r.tail, r.more) : r.tail;
     // ss prints no white space at the end of a line: without a tail, the peer port is not padded.
-    line += r.tail === '' ? r.peerPort : padEnd(r.peerPort, w.peerPort) + ' ' + r.tail;
+    line += tail === '' ? r.peerPort : padEnd(r.peerPort, w.peerPort) + ' ' + tail;
     // Reading the last character also flattens the line while its pieces are at hand, which makes the chunk cheaper to encode.
     if (!endsPrintable(line)) line = line.trimEnd();
-    this.out.write(r.more === '' ? line + '\n' : line + '\n\t ' + r.more + '\n');
+    this.out.write(r.more === '' || oneline ? line + '\n' : line + '\n\t ' + r.more + '\n');
   }
 
   /** The padded Netid, State, Recv-Q and Send-Q cells, each followed by a space (the Netid and State ones when shown). */

@@ -24,7 +24,7 @@ class Capture extends Output {
 }
 
 /** The table as padStart/padEnd/trimEnd print it: each row on its own, widths from all rows. */
-function reference(rows: TextRow[], columns: { netid: boolean; state: boolean }): string {
+function reference(rows: TextRow[], columns: { netid: boolean; state: boolean; oneline: boolean }): string {
   const keys = ['netid', 'state', 'recvQ', 'sendQ', 'localAddr', 'localPort', 'peerAddr', 'peerPort'] as const;
   const w = Object.fromEntries(keys.map((k) => [k, Math.max(0, ...rows.map((r) => r[k].length))])) as Record<(typeof keys)[number], number>;
   let out = '';
@@ -33,9 +33,11 @@ function reference(rows: TextRow[], columns: { netid: boolean; state: boolean })
     if (columns.netid) line += r.netid.padEnd(w.netid) + ' ';
     if (columns.state) line += r.state.padEnd(w.state) + ' ';
     line += r.recvQ.padEnd(w.recvQ) + ' ' + r.sendQ.padEnd(w.sendQ) + ' ';
-    line += `${r.localAddr.padStart(w.localAddr)}${r.sep}${r.localPort.padEnd(w.localPort)} ${r.peerAddr.padStart(w.peerAddr)}${r.peerSep ?? r.sep}${r.peerPort.padEnd(w.peerPort)} ${r.tail}`;
+    // -O: the line under the row at the end of the row's own, after the tail.
+    const tail = columns.oneline ? [r.tail, r.more].filter((p) => p !== '').join(' ') : r.tail;
+    line += `${r.localAddr.padStart(w.localAddr)}${r.sep}${r.localPort.padEnd(w.localPort)} ${r.peerAddr.padStart(w.peerAddr)}${r.peerSep ?? r.sep}${r.peerPort.padEnd(w.peerPort)} ${tail}`;
     out += line.trimEnd() + '\n';
-    if (r.more !== '') out += `\t ${r.more}\n`;
+    if (r.more !== '' && !columns.oneline) out += `\t ${r.more}\n`;
   }
   return out;
 }
@@ -58,14 +60,14 @@ const row = fc.record({
 });
 
 describe('TextTable', () => {
-  it('prints what padStart, padEnd and trimEnd print, for any cells', () => {
+  it('prints what padStart, padEnd and trimEnd print, for any cells, with and without -O', () => {
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 12 }), fc.boolean(), fc.boolean(), (rows, netid, state) => {
+      fc.property(fc.array(row, { maxLength: 12 }), fc.boolean(), fc.boolean(), fc.boolean(), (rows, netid, state, oneline) => {
         const out = new Capture();
-        const table = new TextTable(out, { netid, state, header: false }, rows.length + 1);
+        const table = new TextTable(out, { netid, state, header: false, oneline }, rows.length + 1);
         for (const r of rows) table.add(r);
         table.end();
-        expect(out.text).toBe(reference(rows, { netid, state }));
+        expect(out.text).toBe(reference(rows, { netid, state, oneline }));
       }),
       { numRuns: 3000, seed: 20261205 },
     );
