@@ -87,8 +87,12 @@ function port(p: number, table: Table, ctx: RowContext): string {
   return PORT_TEXT[p] || (PORT_TEXT[p] = String(p));
 }
 
-function address(addr: string, family: string, ifindex: number, ctx: RowContext): string {
-  const text = family === 'inet6' ? `[${addr}]` : addr;
+/**
+ * An address as ss prints it: IPv6 in brackets, except the wildcard of a dual-stack
+ * socket (not IPV6_V6ONLY), which takes IPv4 too: `*`.
+ */
+function address(addr: string, s: InetSocket, ifindex: number, ctx: RowContext): string {
+  const text = s.family !== 'inet6' ? addr : addr === '::' && !s.skv6only ? '*' : `[${addr}]`;
   return ifindex ? `${text}%${ctx.ifname(ifindex)}` : text;
 }
 
@@ -99,9 +103,9 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     state: STATE_LABEL[s.state] ?? s.state,
     recvQ: String(s.rqueue),
     sendQ: String(s.wqueue),
-    localAddr: address(s.src, s.family, s.ifindex, ctx),
+    localAddr: address(s.src, s, s.ifindex, ctx),
     localPort: port(s.sport, table, ctx),
-    peerAddr: address(s.dst, s.family, 0, ctx),
+    peerAddr: address(s.dst, s, 0, ctx),
     peerPort: port(s.dport, table, ctx),
     sep: ':',
     tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : ''),

@@ -45,6 +45,8 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(states.get(`${listener} ${endpoint(s.tcp.finWait2.local)}`)).toMatchObject({ state: 'CLOSE-WAIT' });
     expect(states.get(`${endpoint(s.tcpTimeWait.local)} ${listener}`)).toMatchObject({ state: 'TIME-WAIT' });
     if (s.tcp.listener6) expect(states.get(`${endpoint(s.tcp.listener6.local)} [::]:*`)).toMatchObject({ state: 'LISTEN' });
+    // A dual-stack wildcard (IPV6_V6ONLY off) takes IPv4 too: ss prints it as *.
+    if (s.tcp.dual) expect(states.get(`*:${s.tcp.dual.local[1]} *:*`)).toMatchObject({ state: 'LISTEN' });
   });
 
   it('-tn (no -a): connected sockets only, as ss lists them', () => {

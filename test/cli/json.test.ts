@@ -32,7 +32,8 @@ afterAll(async () => {
 
 const inetKey = (s: Json) => {
   const port = (p: unknown) => (p === 0 ? '*' : String(p));
-  const addr = (a: unknown) => (s.family === 'inet6' ? `[${a}]` : String(a));
+  // As ss prints them: IPv6 in brackets, the wildcard of a dual-stack socket as *.
+  const addr = (a: unknown) => (s.family !== 'inet6' ? String(a) : a === '::' && !s.skv6only ? '*' : `[${a}]`);
   return `${s.netid} ${addr(s.src)}:${port(s.sport)} ${addr(s.dst)}:${port(s.dport)}`;
 };
 

@@ -60,7 +60,7 @@ interface UnixEndpoint {
 /** What cli-sockets.py opened (see that file). */
 export interface Sockets {
   pid: number;
-  tcp: Record<'listener' | 'client' | 'server' | 'closeWait' | 'pending', Endpoint> & Partial<Record<'listener6' | 'client6' | 'server6', Endpoint>> & {
+  tcp: Record<'listener' | 'client' | 'server' | 'closeWait' | 'pending', Endpoint> & Partial<Record<'listener6' | 'client6' | 'server6' | 'dual', Endpoint>> & {
     finWait2: { local: [string, number] };
   };
   tcpTimeWait: { local: [string, number] };

@@ -86,6 +86,13 @@ def main():
         c6 = socket.create_connection(('::1', lst6.getsockname()[1]))
         s6, _ = lst6.accept()
         keep += [lst6, c6, s6]
+        # A dual-stack listener on :: (IPV6_V6ONLY off), which ss prints as *:port.
+        dual = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        dual.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        dual.bind(('::', 0))
+        dual.listen(8)
+        keep.append(dual)
+        out['tcp']['dual'] = tcp_entry(dual)
         out['tcp']['listener6'] = tcp_entry(lst6)
         out['tcp']['client6'] = tcp_entry(c6)
         out['tcp']['server6'] = tcp_entry(s6)
