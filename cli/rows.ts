@@ -127,8 +127,9 @@ export function unixRow(s: UnixSocket, ctx: RowContext): TextRow {
     peerAddr: peerName ?? '*',
     peerPort: String(s.peer ?? 0),
     sep: ' ',
-    tail: spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.extended ? extendedUnix(s) : ''),
-    more: o.memory && s.meminfo ? skmemText(s.meminfo) : '',
+    // ss prints a UNIX socket's memory on its own line, before the -e words.
+    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.memory ? skmemText(s.meminfo) : ''), o.extended ? extendedUnix(s) : ''),
+    more: '',
   };
 }
 
@@ -151,7 +152,7 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
     sep: ':',
     peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
-    tail: spaced(o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : ''),
+    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : ''), o.memory ? skmemText(s.meminfo) : ''),
     more: '',
   };
 }
@@ -183,7 +184,7 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     peerPort: '',
     sep: ':',
     peerSep: '',
-    tail: spaced(o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : ''),
+    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : ''), o.memory ? skmemText(s.meminfo) : ''),
     more: '',
   };
 }

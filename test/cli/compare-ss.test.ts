@@ -266,6 +266,25 @@ describe('details', () => {
     expect(compared).toBeGreaterThanOrEqual(4);
   });
 
+  it('-m for UNIX, PACKET and NETLINK sockets: skmem on the socket\'s own line, as ss prints it', () => {
+    for (const flags of [['-xanm'], ['-0anm'], ['-anm', '-A', 'netlink']]) {
+      // Rows by UNIX inode (sockdiag names peers and escapes names, where ss does not) or
+      // by local address; each tool's own sock_diag socket (protocol 4, its own port id) left out.
+      const unix = flags[0] === '-xanm';
+      const rows = (text: string) =>
+        parseTable(text, { unix })
+          .filter((r) => !/^4:[1-9]/.test(r.local))
+          .map((r) => [r.netid, unix ? r.local.split(' ').at(-1) : r.local, ...r.rest, '|', ...r.details].join(' '))
+          .sort();
+      const ours = sockdiag(['-N', ns.name, ...flags]);
+      expect(ours.status).toBe(0);
+      const mine = rows(ours.stdout);
+      expect(mine, flags.join(' ')).toEqual(rows(ss(ns.name, flags).stdout));
+      expect(mine.length, flags.join(' ')).toBeGreaterThan(0);
+      for (const r of mine) expect(r, flags.join(' ')).toMatch(/ skmem:\(r\d+,rb\d+,t\d+,tb\d+,f\d+,w\d+,o\d+,bl\d+,d\d+\) \|$/);
+    }
+  });
+
   it('-xae: the words ss -e prints for UNIX sockets (shutdown, file inode and device, pending peers), first and in order', () => {
     const { ours, theirs } = both(['-xae'], { unix: true });
     const byInode = new Map(ours.map((r) => [r.local.split(' ')[1], r]));
