@@ -17,7 +17,7 @@ export interface Dump {
 
 /** The order ss lists its tables in (smc, which ss does not list, last). */
 const OUTPUT_ORDER: readonly Table[] = ['netlink', 'packet', 'unix', 'raw', 'udp', 'tcp', 'sctp', 'vsock', 'tipc', 'xdp', 'mptcp', 'smc'];
-/** The tables ss (iproute2 6.1) lists when no table flag is given (and DCCP, which sockdiag does not list). */
+/** The tables ss (iproute2 6.1) lists when no table flag is given, less DCCP, which sockdiag does not list. */
 export const DEFAULT_TABLES: readonly Table[] = ['tcp', 'udp', 'raw', 'unix', 'packet', 'netlink', 'sctp', 'mptcp'];
 /** Tables whose sockets have no connection state; ss lists them with the closed ones. */
 export const STATELESS_TABLES: readonly Table[] = ['packet', 'netlink', 'xdp', 'smc', 'tipc'];

@@ -152,9 +152,18 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
     sep: ':',
     peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
-    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.ndiagIno)) : '', o.extended ? `ino:${s.ndiagIno} sk:${s.ndiagCookie.toString(16)}` : ''), o.memory ? skmemText(s.meminfo) : ''),
+    tail: socketTail(ctx, s.ndiagIno, s.ndiagCookie, s.meminfo),
     more: '',
   };
+}
+
+/**
+ * The words after a NETLINK or PACKET socket's addresses: its processes (-p), `ino:`
+ * and `sk:` (-e), and its memory (-m), which ss prints on the socket's own line.
+ */
+function socketTail(ctx: RowContext, inode: number, cookie: bigint, meminfo: readonly number[] | undefined): string {
+  const o = ctx.options;
+  return spaced(spaced(o.processes ? usersText(ctx.users?.get(inode)) : '', o.extended ? `ino:${inode} sk:${cookie.toString(16)}` : ''), o.memory ? skmemText(meminfo) : '');
 }
 
 /** A netlink port id: `*` for none (-1); with `resolve`, `kernel` for 0 and `name/pid` for a process's. */
@@ -171,7 +180,6 @@ function netlinkPort(portid: number, resolve: boolean): string {
  * `*` for a socket of every protocol (ETH_P_ALL) or of every interface.
  */
 export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
-  const o = ctx.options;
   const index = s.info?.index ?? 0;
   return {
     netid: PACKET_NETID[socketTypeName(s.pdiagType) ?? ''] ?? 'p_???',
@@ -184,7 +192,7 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     peerPort: '',
     sep: ':',
     peerSep: '',
-    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.pdiagIno)) : '', o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : ''), o.memory ? skmemText(s.meminfo) : ''),
+    tail: socketTail(ctx, s.pdiagIno, s.pdiagCookie, s.meminfo),
     more: '',
   };
 }

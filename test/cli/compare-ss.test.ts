@@ -28,6 +28,8 @@ function both(flags: string[], opts: { unix?: boolean } = {}): { ours: Row[]; th
 }
 
 const tuples = (rows: Row[]) => new Set(rows.map(tuple));
+/** Each tool's own sock_diag socket (NETLINK_SOCK_DIAG, its own port id): it differs between the two. */
+const ownDiagSocket = (r: Row) => /^(4|tcpdiag):[^0k]/.test(r.local);
 const byEndpoints = (rows: Row[]) => new Map(rows.map((r) => [`${r.local} ${r.peer}`, r]));
 
 describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
@@ -93,9 +95,7 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
   });
 
   it('--netlink: as ss -n prints them (numbers), and with -r as ss prints them (names, command/pid)', () => {
-    // Each tool's own sock_diag socket (protocol 4, its own port id) is left out.
-    const own = (r: Row) => /^(4|tcpdiag):[^0k]/.test(r.local);
-    const rows = (rs: Row[]) => rs.filter((r) => !own(r)).map((r) => [r.state, r.local, r.peer, r.recvQ, r.sendQ].join(' | ')).sort();
+    const rows = (rs: Row[]) => rs.filter((r) => !ownDiagSocket(r)).map((r) => [r.state, r.local, r.peer, r.recvQ, r.sendQ].join(' | ')).sort();
     const numeric = sockdiag(['-N', ns.name, '--netlink', '-an']);
     const named = sockdiag(['-N', ns.name, '--netlink', '-ar']);
     const ssNumeric = ss(ns.name, ['-A', 'netlink', '-an']);
@@ -269,11 +269,11 @@ describe('details', () => {
   it('-m for UNIX, PACKET and NETLINK sockets: skmem on the socket\'s own line, as ss prints it', () => {
     for (const flags of [['-xanm'], ['-0anm'], ['-anm', '-A', 'netlink']]) {
       // Rows by UNIX inode (sockdiag names peers and escapes names, where ss does not) or
-      // by local address; each tool's own sock_diag socket (protocol 4, its own port id) left out.
+      // by local address.
       const unix = flags[0] === '-xanm';
       const rows = (text: string) =>
         parseTable(text, { unix })
-          .filter((r) => !/^4:[1-9]/.test(r.local))
+          .filter((r) => !ownDiagSocket(r))
           .map((r) => [r.netid, unix ? r.local.split(' ').at(-1) : r.local, ...r.rest, '|', ...r.details].join(' '))
           .sort();
       const ours = sockdiag(['-N', ns.name, ...flags]);
