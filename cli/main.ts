@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `sockdiag` command: arguments, then queries through the library, then a
  * formatter (text table, JSON, NDJSON or summary).

@@ -3,10 +3,13 @@
  * status 2; --help documents every flag; --version; tables the kernel cannot list
  * when none were asked for are left out quietly, as ss does.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLAGS } from '../../cli/args.js';
-import { bareNamespace, ROOT, sockdiag } from '../helpers/cli-netns.js';
+import { bareNamespace, BIN, ROOT, sockdiag } from '../helpers/cli-netns.js';
 
 let ns: ReturnType<typeof bareNamespace>;
 beforeAll(() => {
@@ -77,6 +80,27 @@ describe('--version', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`sockdiag ${version}\n`);
     expect(sockdiag(['-V']).stdout).toBe(r.stdout);
+  });
+});
+
+describe('the bin, run as npm links it (a symlink executed directly)', () => {
+  const link = join(mkdtempSync(join(tmpdir(), 'sockdiag-bin-')), 'sockdiag');
+  beforeAll(() => symlinkSync(BIN, link));
+  afterAll(() => rmSync(dirname(link), { recursive: true, force: true }));
+  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(link, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+
+  it('passes its arguments on, spaces and all', () => {
+    const r = run(['-N', 'no such namespace', '-t'], {});
+    expect(r.stderr).toBe("sockdiag: network namespace 'no such namespace' does not exist\n");
+    expect(r.status).toBe(2);
+  });
+
+  it('starts node without NODE_EXTRA_CA_CERTS, which it has no use for and which costs a parse of the file', () => {
+    // node warns on stderr when the file cannot be read: here only if the launcher kept the variable.
+    const r = run(['--version'], { NODE_EXTRA_CA_CERTS: '/nonexistent/sockdiag-test-ca.pem' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^sockdiag /);
+    expect(r.status).toBe(0);
   });
 });
 
