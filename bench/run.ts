@@ -282,6 +282,9 @@ function cases(w: Workload): Case[] {
   };
   return [
     { id: 'floor', label: 'node -e 0 (floor)', shown: 'node -e 0', argv: [NODE, '-e', '0'], stdout: 'null' },
+    ...(process.env.NODE_EXTRA_CA_CERTS
+      ? [{ id: 'floor-nocerts', label: 'node -e 0 without NODE_EXTRA_CA_CERTS (floor of the sockdiag rows)', chart: 'node -e 0, no extra CA (floor)', shown: 'env -u NODE_EXTRA_CA_CERTS node -e 0', argv: ['env', '-u', 'NODE_EXTRA_CA_CERTS', NODE, '-e', '0'], stdout: 'null' as const }]
+      : []),
     { id: 'nsfloor', label: 'ip netns exec true (floor of the ss rows)', chart: 'ip netns exec true (floor)', shown: 'ip netns exec NS true', argv: ['ip', 'netns', 'exec', ns, 'true'], stdout: 'null' },
     { id: 'lib-load', label: 'library loaded, no dump (floor of the library rows)', chart: 'library loaded (floor)', shown: 'node bench/lib-dump.mjs --mode load', argv: libArgs('--mode', 'load'), stdout: 'json' },
     { id: 'c-ext', label: 'C baseline, ext', shown: 'baseline -N NS -x', argv: [BASELINE, '-N', ns, '-x'], stdout: 'text', check: cBaseline },
@@ -343,9 +346,9 @@ function cases(w: Workload): Case[] {
       stdout: 'json',
       check: jsonCount('sockets', filter.expected),
     },
-    { id: 'cli-tan', label: 'sockdiag -tan', shown: 'sockdiag -tan -N NS', argv: [NODE, CLI, '-tan', '-N', ns], stdout: 'null', check: lines(w.expected, 1, 1) },
-    { id: 'cli-tin', label: 'sockdiag -tin', shown: 'sockdiag -tin -N NS', argv: [NODE, CLI, '-tin', '-N', ns], stdout: 'null', check: lines(w.sockets, 2, 1) },
-    { id: 'cli-json', label: 'sockdiag -tin --json', shown: 'sockdiag -tin --json -N NS', argv: [NODE, CLI, '-tin', '--json', '-N', ns], stdout: 'null', check: lines(w.sockets, 1, 2) },
+    { id: 'cli-tan', label: 'sockdiag -tan', shown: 'sockdiag -tan -N NS', argv: [CLI, '-tan', '-N', ns], stdout: 'null', check: lines(w.expected, 1, 1) },
+    { id: 'cli-tin', label: 'sockdiag -tin', shown: 'sockdiag -tin -N NS', argv: [CLI, '-tin', '-N', ns], stdout: 'null', check: lines(w.sockets, 2, 1) },
+    { id: 'cli-json', label: 'sockdiag -tin --json', shown: 'sockdiag -tin --json -N NS', argv: [CLI, '-tin', '--json', '-N', ns], stdout: 'null', check: lines(w.sockets, 1, 2) },
     { id: 'ss-tan', label: 'ss -tan', shown: 'ip netns exec NS ss -tan', argv: ['ip', 'netns', 'exec', ns, 'ss', '-tan'], stdout: 'null', check: lines(w.expected, 1, 1) },
     { id: 'ss-tin', label: 'ss -tin', shown: 'ip netns exec NS ss -tin', argv: ['ip', 'netns', 'exec', ns, 'ss', '-tin'], stdout: 'null', check: lines(w.sockets, 2, 1) },
     {
@@ -556,6 +559,7 @@ function machine(): string {
     `- CPU: ${model}, ${availableParallelism()} CPUs (nproc)${mem ? `, ${(Number(mem) / 1024 / 1024).toFixed(0)} GiB RAM` : ''}`,
     `- Kernel: Linux ${release()}`,
     `- Node ${process.version}; ${first('ss', ['-V'])}; ${first('gcc', ['--version'])}`,
+    `- NODE_EXTRA_CA_CERTS: ${process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); every node process but sockdiag's parses it at start-up, see "node -e 0" with and without it` : 'not set'}`,
   ].join('\n');
 }
 
@@ -572,7 +576,7 @@ function report(all: SizeResult[], started: Date, totalS: number): string {
     `**Method.** Each size sets up the workload once in a private network namespace; every case runs once untimed (warm-up and output check), then ${RUNS} timed rounds run every case once each, in the same order (alternating, not all of one case first). ` +
       'Each run is a whole process under `bench/timeit.c` (fork/exec/wait4: wall time from CLOCK_MONOTONIC, peak RSS from ru_maxrss); GNU time is not used because it prints wall time in hundredths of a second. ' +
       'Tables show medians. Output goes to /dev/null. `ss` runs through `ip netns exec` (floor shown as its own row); `sockdiag`, the C baseline and the library enter the namespace themselves with setns. ' +
-      `The JavaScript runs from a snapshot of \`dist/\` taken after \`npm run build\`; \`sockdiag\` is \`node ${BIN_PATH}\`, the bundled command users run. Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ` +
+      `The JavaScript runs from a snapshot of \`dist/\` taken after \`npm run build\`; \`sockdiag\` is \`${BIN_PATH}\` run as npm links it (the bundled command; its first lines, a sh launcher, drop NODE_EXTRA_CA_CERTS and start node on it). Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ` +
       '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over `dist/` (`bench/lib-dump.mjs`) and read fields of every decoded record; "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps on their reader thread (the kernel work overlaps decoding) unless the row says otherwise.',
     '',
   );
