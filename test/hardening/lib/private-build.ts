@@ -1,13 +1,13 @@
 /**
  * A private build of the package for tests that run it as another user or as the
  * `sockdiag` command: `tsc -p tsconfig.build.json` into a new temporary folder
- * readable by everyone (with the package.json, and node_modules linked), then the
- * command's bundle (`npm run bundle` there), so that
+ * readable by everyone (with the package.json and cli/bundle-head.js, and node_modules
+ * linked), then the command's bundle (`npm run bundle` there), so that
  * `nobody` can import it wherever the checkout lives, and so that a concurrent
  * `npm run build` of dist/ cannot change the code under test half-way.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../../fuzz/core.js';
@@ -41,6 +41,9 @@ export function privateBuild(label: string): PrivateBuild {
     throw new Error(`tsc emitted no dist/cli/main.js:\n${tsc.stdout}${tsc.stderr}`);
   }
   copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
+  // The bundle starts with the command's launcher (package.json, "bundle:command").
+  mkdirSync(join(dir, 'cli'));
+  copyFileSync(join(REPO, 'cli/bundle-head.js'), join(dir, 'cli/bundle-head.js'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   const bundle = spawnSync('npm', ['run', '-s', 'bundle'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
   const bin = binPath(dir);
