@@ -70,8 +70,10 @@ FILTER is an ss filter expression:
   sockdiag -t 'sport = :22'
   sockdiag -t 'dport != :443 and dst 10.0.0.0/8'
   sockdiag -t '( sport >= :1024 or src [::1] ) and not dport = :80'
+  sockdiag -x src '/tmp/.X11-unix/*'
 The kernel tests what its bytecode can express; the rest is tested here. UNIX
-sockets never match a filter.
+sockets match fnmatch(3) patterns on their name (src) and their peer's (dst),
+written bare when only UNIX sockets are listed, else as src unix:PATTERN.
 
 Exit status: 0 on success, 1 when the kernel refused a query, 2 for a bad command line.
 `;

@@ -32,8 +32,11 @@ import { TextTable } from './text.js';
 /** Where the rows go. */
 interface Sink {
   add(table: Dump['table'], s: AnySocket): void;
-  /** The dump of `table` is over (UNIX rows wait for it, to show peers' names). */
-  tableDone(table: Dump['table']): void;
+  /**
+   * The dump of `table` is over (UNIX rows wait for it, to show peers' names). `names`:
+   * every UNIX socket's name by inode, when a filter let only some of them be added.
+   */
+  tableDone(table: Dump['table'], names?: ReadonlyMap<number, string>): void;
   /** Hands what was added so far to standard output, now (for events). */
   flush(): void;
   end(): void;
@@ -63,9 +66,11 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     out.flush();
     return 0;
   }
+  const dumps = planDumps(o);
   let filter: FilterNode | null = null;
   try {
-    filter = parseFilter(o.filter);
+    // As ss: when only UNIX sockets are listed, src/dst values are UNIX name patterns.
+    filter = parseFilter(o.filter, { unixNames: dumps.length > 0 && dumps.every((d) => d.table === 'unix') });
   } catch (e) {
     if (e instanceof FilterSyntaxError) {
       err(`bad filter at column ${e.column}: ${e.reason}`);
@@ -74,7 +79,7 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     throw e;
   }
   if (o.explain) {
-    out.write(explain(filter));
+    out.write(explain(filter, dumps));
     out.flush();
     return 0;
   }
@@ -93,12 +98,11 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   }
   let status = 0;
   try {
-    const dumps = planDumps(o);
     const sink = makeSink(o, dumps, out, netns);
     for (const d of dumps) {
       try {
-        dump(diag, d, withType(sink, o.socketTypes.get(d.table)), filter, o.kill, err);
-        sink.tableDone(d.table);
+        const names = dump(diag, d, withType(sink, o.socketTypes.get(d.table)), filter, o.kill, err);
+        sink.tableDone(d.table, names);
       } catch (e) {
         if (!(e instanceof NoDiagSupportError)) throw e;
         // The kernel has no diag module for this table: an error when asked for; skipped
@@ -124,12 +128,27 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   return status;
 }
 
-function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, kill: boolean, err: (line: string) => void): void {
-  // The filter language tests INET addresses and ports: no other socket matches one.
+/**
+ * Adds the sockets of one dump to `sink`. Returns the names of all its UNIX sockets when a
+ * filter kept only some, so that the kept ones can still show their peers' names.
+ */
+function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, kill: boolean, err: (line: string) => void): Map<number, string> | undefined {
+  // Besides INET sockets, the filter language tests UNIX sockets (by name); no other socket matches one.
   if (d.table === 'unix') {
-    if (filter || kill) return;
-    for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
-    return;
+    if (kill) return;
+    if (!filter) {
+      for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
+      return;
+    }
+    // `dst` tests the peer's name, so the whole dump comes first.
+    const sockets = [...diag.unix({ states: d.states })];
+    const names = unixNames(sockets);
+    const match = createMatcher(filter);
+    for (const s of sockets) {
+      const peer = s.peer ?? 0;
+      if (match({ family: 'unix', src: s.path ?? '', dst: names.get(peer) ?? '', sport: s.inode, dport: peer, ifindex: 0 })) sink.add('unix', s);
+    }
+    return names;
   }
   if (d.table === 'vsock' || STATELESS_TABLES.includes(d.table)) {
     // Stateless sockets are listed with the closed ones, as ss does.
@@ -184,11 +203,16 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
 }
 
 /** `--explain`: where the filter runs, and the kernel's program as readable ops. */
-function explain(filter: FilterNode | null): string {
+function explain(filter: FilterNode | null, dumps: readonly Dump[]): string {
   if (!filter) return 'no filter\n';
+  const lines = [`filter: ${formatFilter(filter)}`];
+  // UNIX dumps take no kernel filter: every socket comes back and is tested here.
+  const unix = dumps.some((d) => d.table === 'unix');
+  if (unix) lines.push('UNIX sockets: all dumped, the filter tested here');
+  if (dumps.every((d) => d.table === 'unix')) return lines.join('\n') + '\n';
   const plan = planFilter(filter);
   const program = plan.bytecode ? explainBytecode(plan.bytecode) : [];
-  return [`filter: ${formatFilter(filter)}`, describePlan(plan), ...(program.length ? ['INET_DIAG_REQ_BYTECODE:', ...program] : [])].join('\n') + '\n';
+  return [...lines, `${unix ? 'INET sockets: ' : ''}${describePlan(plan)}`, ...(program.length ? ['INET_DIAG_REQ_BYTECODE:', ...program] : [])].join('\n') + '\n';
 }
 
 function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | undefined, sizingRows?: number): Sink {
@@ -220,8 +244,8 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
   const text = new TextTable(out, { netid: tableCount > 1, state: distinctStates.size > 1 || dumps.every((d) => d.states.length === 0), header: o.header, oneline: o.oneline }, sizingRows);
   // UNIX rows wait for the whole UNIX dump, so that a peer's name can be shown.
   let unixRows: UnixSocket[] = [];
-  const printUnixRows = () => {
-    ctx.unixNames = new Map(unixRows.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
+  const printUnixRows = (names?: ReadonlyMap<number, string>) => {
+    ctx.unixNames = names ?? unixNames(unixRows);
     for (const s of unixRows) text.add(unixRow(s, ctx));
     unixRows = [];
   };
@@ -233,8 +257,8 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
       else if (s.family === 'inet' || s.family === 'inet6') text.add(inetRow(table, s, ctx));
       else text.add(otherRow(table, s as OtherSocket, ctx));
     },
-    tableDone: (table) => {
-      if (table === 'unix') printUnixRows();
+    tableDone: (table, names) => {
+      if (table === 'unix') printUnixRows(names);
     },
     flush: () => out.flush(),
     end: () => text.end(),
@@ -245,7 +269,12 @@ function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | 
 function withType(sink: Sink, types: Set<string> | undefined): Sink {
   if (!types) return sink;
   const typeOf = (s: AnySocket) => (s.family === 'unix' ? s.type : s.family === 'packet' ? socketTypeName(s.pdiagType) : undefined);
-  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), tableDone: (table) => sink.tableDone(table), flush: () => sink.flush(), end: () => sink.end() };
+  return { add: (table, s) => types.has(typeOf(s) ?? '') && sink.add(table, s), tableDone: (table, names) => sink.tableDone(table, names), flush: () => sink.flush(), end: () => sink.end() };
+}
+
+/** UNIX sockets' names (as printed) by inode. */
+function unixNames(sockets: readonly UnixSocket[]): Map<number, string> {
+  return new Map(sockets.filter((s) => s.path !== undefined).map((s) => [s.inode, s.path!]));
 }
 
 /** `-N NAME` names a namespace in /run/netns; anything with a slash is a path. */

@@ -27,7 +27,7 @@ export interface RowContext {
   /** cgroup paths by id (for -e). */
   cgroupPath?: (id: bigint) => string | undefined;
   /** UNIX names by inode, to show the peer's name as ss does. */
-  unixNames?: Map<number, string>;
+  unixNames?: ReadonlyMap<number, string>;
 }
 
 /** Any socket the command lists. */

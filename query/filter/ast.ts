@@ -65,6 +65,18 @@ export interface CgroupNode {
   readonly cgroup: string | bigint;
 }
 
+/**
+ * `src unix:PATTERN` / `dst unix:PATTERN`: a UNIX socket's name (`src`) or its peer's name
+ * (`dst`) matches an fnmatch(3) pattern, as ss's `ss -x src '/tmp/.X11-unix/*'`. Names are
+ * matched as sockdiag prints them (`@` for an abstract name's NULs; `''` when unnamed). No
+ * INET socket matches one.
+ */
+export interface UnixNameNode {
+  readonly kind: 'unix';
+  readonly side: Side;
+  readonly pattern: string;
+}
+
 /** `autobound`: the local port was chosen by the kernel, not bound explicitly. */
 export interface AutoboundNode {
   readonly kind: 'autobound';
@@ -91,7 +103,7 @@ export interface NotNode {
 /** A socket filter expression. */
 export type FilterNode =
   | AndNode | OrNode | NotNode
-  | PortNode | HostNode | DevNode | MarkNode | CgroupNode | AutoboundNode;
+  | PortNode | HostNode | DevNode | MarkNode | CgroupNode | AutoboundNode | UnixNameNode;
 
 /**
  * The deepest AST {@link parseFilter} builds: and/or/not nodes nested on one path
@@ -196,6 +208,16 @@ export function cgroup(pathOrId: string | bigint): CgroupNode {
     throw new RangeError(`cgroup id ${pathOrId} is out of range`);
   }
   return { kind: 'cgroup', cgroup: typeof pathOrId === 'bigint' ? pathOrId : fromText(pathOrId, parseCgroup) };
+}
+
+/** Matches UNIX sockets whose name matches an fnmatch(3) pattern: `unixSrc('/run/*.sock')`. */
+export function unixSrc(pattern: string): UnixNameNode {
+  return { kind: 'unix', side: 'src', pattern };
+}
+
+/** Matches UNIX sockets whose peer's name matches an fnmatch(3) pattern. */
+export function unixDst(pattern: string): UnixNameNode {
+  return { kind: 'unix', side: 'dst', pattern };
 }
 
 /** Matches sockets whose local port the kernel picked (see `matches` for the user-space approximation). */

@@ -76,6 +76,8 @@ export function planFilter(node: FilterNode, options: CompileOptions = {}): Filt
   let exact = true;
   let needsNetAdmin = false;
   const leaf = (n: FilterNode, positive: boolean): Relaxed => {
+    // An INET dump holds no UNIX socket: a name pattern is exactly false there.
+    if (n.kind === 'unix') return FALSE;
     if (testable(n, options)) {
       needsNetAdmin ||= n.kind === 'mark';
       return n;
@@ -186,6 +188,8 @@ function emit(n: FilterNode, o: CompileOptions): Item[] {
     }
     case 'autobound':
       return [op(InetDiagBcCode.auto)];
+    case 'unix':
+      throw new Error('unreachable: planFilter folds UNIX name patterns to false');
   }
 }
 

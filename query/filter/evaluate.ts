@@ -4,17 +4,26 @@
  */
 import { isV4Mapped, parseIpv4, parseIpv6, prefixMatches } from './address.js';
 import type { FilterNode, HostNode, PortOp } from './ast.js';
+import { globMatcher } from './glob.js';
 import { localPortRange, lookupCgroupId, lookupIfindex } from './system.js';
 
 /** The socket fields a filter can test. */
 export interface FilterSocket {
-  /** `inet` and `inet6` sockets can match address conditions; other families never do. */
-  readonly family: 'inet' | 'inet6' | (string & {});
-  /** Local address in the family's own text form: `127.0.0.1`, `::1`, `::ffff:10.0.0.1`. */
+  /**
+   * `inet` and `inet6` sockets can match address conditions, `unix` ones name patterns;
+   * other families match neither.
+   */
+  readonly family: 'inet' | 'inet6' | 'unix' | (string & {});
+  /**
+   * Local address in the family's own text form: `127.0.0.1`, `::1`, `::ffff:10.0.0.1`;
+   * for a UNIX socket its name as printed (`/run/x.sock`, `@abstract`), `''` when unnamed.
+   */
   readonly src: string;
-  /** Remote address, as `src`. */
+  /** Remote address, as `src`; for a UNIX socket its peer's name, `''` when unknown. */
   readonly dst: string;
+  /** Local port; for a UNIX socket its inode, as ss compares it. */
   readonly sport: number;
+  /** Remote port; for a UNIX socket its peer's inode (0 if none). */
   readonly dport: number;
   /** The interface the socket is bound to, 0 if none. */
   readonly ifindex: number;
@@ -38,6 +47,7 @@ interface Context {
   readonly ifindex: (name: string) => number | undefined;
   readonly cgroupId: (path: string) => bigint | undefined;
   readonly ephemeralPorts: () => readonly [number, number];
+  readonly glob: (pattern: string) => (text: string) => boolean;
 }
 
 function memoize<K, V>(lookup: (key: K) => V): (key: K) => V {
@@ -62,6 +72,10 @@ function memoize<K, V>(lookup: (key: K) => V): (key: K) => V {
  * - `fwmark`: `(mark & mask) === value`. `cgroup`: equal ids; an unresolved path matches nothing.
  * - A socket field the record lacks (`mark`, `cgroupId`, or an address that does not parse
  *   in its family) makes that condition false, so `not fwmark 1` matches such sockets.
+ * - `unix`: the UNIX socket's name (`src`) or its peer's name (`dst`) against an
+ *   fnmatch(3) pattern with no flags, as ss does; false for every other family.
+ * - `autobound` on a UNIX socket: unnamed, or an autobound abstract name (`@` and five
+ *   hex digits), as ss tests it.
  * - `autobound`: the kernel tests SOCK_BINDPORT_LOCK, which sock_diag does not report;
  *   like ss's /proc fallback, this approximates it as "local port in the ephemeral range".
  */
@@ -71,6 +85,7 @@ export function createMatcher(node: FilterNode, options: MatchOptions = {}): (so
     ifindex: memoize(options.ifindex ?? lookupIfindex),
     cgroupId: memoize(options.cgroupId ?? lookupCgroupId),
     ephemeralPorts: () => (range ??= localPortRange()),
+    glob: memoize(globMatcher),
   };
   return (socket) => evaluate(node, socket, context);
 }
@@ -116,6 +131,8 @@ function evaluate(node: FilterNode, socket: FilterSocket, context: Context): boo
       return node.args.some((arg) => evaluate(arg, socket, context));
     case 'not':
       return !evaluate(node.arg, socket, context);
+    case 'unix':
+      return socket.family === 'unix' && context.glob(node.pattern)(node.side === 'src' ? socket.src : socket.dst);
     case 'port':
       return comparePort(node.side === 'src' ? socket.sport : socket.dport, node.op, node.port);
     case 'host':
@@ -129,6 +146,8 @@ function evaluate(node: FilterNode, socket: FilterSocket, context: Context): boo
       return id !== undefined && socket.cgroupId === id;
     }
     case 'autobound': {
+      // A UNIX socket the kernel autobound has an abstract name of five hex digits (ss's test).
+      if (socket.family === 'unix') return socket.src === '' || /^@[0-9a-f]{5}$/.test(socket.src);
       const [low, high] = context.ephemeralPorts();
       return socket.sport >= low && socket.sport <= high;
     }

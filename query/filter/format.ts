@@ -46,5 +46,7 @@ export function formatFilter(node: FilterNode): string {
       return `cgroup ${typeof node.cgroup === 'bigint' ? node.cgroup : escape(node.cgroup)}`;
     case 'autobound':
       return 'autobound';
+    case 'unix':
+      return `${node.side} unix:${escape(node.pattern)}`;
   }
 }

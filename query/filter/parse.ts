@@ -21,6 +21,11 @@ import {
 export interface ParseOptions {
   /** Resolves service names such as `https`; defaults to reading /etc/services once. */
   readonly services?: ServiceResolver;
+  /**
+   * Reads every `src`/`dst` value as a UNIX name pattern, as ss does when it lists UNIX
+   * sockets only (`ss -x src '/tmp/*'`). Without it, a value needs the `unix:` prefix.
+   */
+  readonly unixNames?: boolean;
 }
 
 interface Token {
@@ -118,7 +123,7 @@ export function parseFilter(input: string | readonly string[], options: ParseOpt
       base += chunk.length + 1;
     }
   }
-  return new Parser(text, tokens, options.services ?? lookupService).run();
+  return new Parser(text, tokens, options.services ?? lookupService, options.unixNames ?? false).run();
 }
 
 class Parser {
@@ -129,6 +134,7 @@ class Parser {
     private readonly text: string,
     private readonly tokens: readonly Token[],
     private readonly services: ServiceResolver,
+    private readonly unixNames: boolean,
   ) {}
 
   run(): FilterNode | null {
@@ -224,8 +230,11 @@ class Parser {
           return { kind: 'host', side, prefix: null, port: null };
         }
         case 'src':
-        case 'dst':
+        case 'dst': {
+          const unix = value.text.startsWith('unix:') ? value.text.slice(5) : this.unixNames ? value.text : undefined;
+          if (unix !== undefined) return { kind: 'unix', side: kw, pattern: unix };
           return { kind: 'host', side: kw, ...parseHostSpec(value.text, this.services) };
+        }
         case 'dev':
           return { kind: 'dev', dev: parseDevice(value.text) };
         case 'fwmark':

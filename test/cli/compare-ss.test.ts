@@ -124,6 +124,38 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(ours.find((r) => r.local === endpoint(ns.sockets.udp.connected.local))).toMatchObject({ state: 'ESTAB' });
   });
 
+  it("-xa src PATTERN: UNIX names against fnmatch patterns, as ss's unix_match()", () => {
+    const u = ns.sockets.unix;
+    const dir = u.listener.name!.slice(0, u.listener.name!.lastIndexOf('/'));
+    const inodes = (rows: Row[]) => new Set(rows.map((r) => Number(r.local.split(' ')[1])));
+    for (const [filter, want] of [
+      [`src ${dir}/*`, [u.listener, u.server, u.dgram]],
+      [`src ${dir}/s*.sock`, [u.listener, u.server]],
+      [`src ${dir}/[!s]*`, [u.dgram]],
+      [`src ${dir.slice(0, 4)}*`, [u.listener, u.server, u.dgram]], // '*' crosses '/'
+      [`not src ${dir}/*`, undefined], // everything else, as ss says
+      [`src ${dir}/*.sock and not src ${dir}/d*`, [u.listener, u.server]],
+      [`src @sockdiag-*`, [u.escaped]],
+    ] as const) {
+      const { ours, theirs } = both(['-xa', filter], { unix: true });
+      expect(inodes(ours), filter).toEqual(inodes(theirs));
+      if (want) expect(inodes(ours), filter).toEqual(new Set(want.map((e) => e.inode)));
+    }
+    // With other tables listed, the pattern needs ss's unix: prefix; INET sockets never match it.
+    const { ours, theirs } = both(['-a', '-A', 'unix,tcp', `src unix:${dir}/*`], { unix: true });
+    expect(inodes(ours)).toEqual(inodes(theirs));
+    expect(ours.every((r) => (r.netid ?? '').startsWith('u_'))).toBe(true);
+  });
+
+  it('-xa dst PATTERN: the peer by its name, which ss 6.1 does not know (it matches nothing there)', () => {
+    const u = ns.sockets.unix;
+    const r = sockdiag(['-N', ns.name, '-xa', 'dst', `${u.server.name}`]);
+    expect(r.stderr).toBe('');
+    const rows = parseTable(r.stdout, { unix: true });
+    expect(rows.map((x) => x.local)).toEqual([`* ${u.client.inode}`]);
+    expect(rows[0]!.peer).toBe(`${u.server.name} ${u.server.inode}`);
+  });
+
   it('-xa: UNIX sockets (name, inode, peer inode, queues)', () => {
     const { ours, theirs } = both(['-xa'], { unix: true });
     const escaped = String(ns.sockets.unix.escaped.inode);

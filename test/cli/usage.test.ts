@@ -73,6 +73,20 @@ describe('--help', () => {
   });
 });
 
+describe('--explain', () => {
+  it('shows the kernel program for INET tables, and that UNIX sockets are tested here', () => {
+    expect(sockdiag(['-t', '--explain', 'dport = :22']).stdout).toBe(
+      'filter: dport = :22\nkernel: dport = :22; user space: (nothing left to check)\nINET_DIAG_REQ_BYTECODE:\n   0: d-cond      yes accept no reject (unspec * port 22)\n',
+    );
+    // Only UNIX sockets: src/dst are name patterns, and no kernel program is made.
+    expect(sockdiag(['-x', '--explain', 'src', '/tmp/*']).stdout).toBe('filter: src unix:/tmp/*\nUNIX sockets: all dumped, the filter tested here\n');
+    expect(sockdiag(['-A', 'unix,tcp', '--explain', 'src unix:/x or dport = :22']).stdout).toBe(
+      'filter: src unix:/x or dport = :22\nUNIX sockets: all dumped, the filter tested here\n' +
+        'INET sockets: kernel: dport = :22; user space: (nothing left to check)\nINET_DIAG_REQ_BYTECODE:\n   0: d-cond      yes accept no reject (unspec * port 22)\n',
+    );
+  });
+});
+
 describe('--version', () => {
   it("prints the package's version", () => {
     const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };

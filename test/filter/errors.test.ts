@@ -68,7 +68,7 @@ const cases: Array<[string, string, number]> = [
   ['src [1::2::3]', "'1::2::3' is not an IPv4 or IPv6 address", 6],
   ['src ::1', 'IPv6 addresses must be written in brackets, e.g. [::1] or [::1]:80', 5],
   ['dst fe80::1', 'IPv6 addresses must be written in brackets, e.g. [::1] or [::1]:80', 5],
-  ['src unix:/run/x.sock', "address family prefix 'unix:' is not supported", 5],
+  ['sport = unix:/run/x.sock', "address family prefix 'unix:' is not supported", 9],
   ['src inet6:[::1]', "address family prefix 'inet6:' is not supported", 5],
   ['dport = inet::22', "address family prefix 'inet:' is not supported", 9],
   // marks, devices, cgroups

@@ -17,6 +17,8 @@ const sockets = {
   'v4 mark 0x3': { ...v4, mark: 0x3 },
   'v4 mark 0xffffffff': { ...v4, mark: 0xffffffff },
   'v4 cgroup 77': { ...v4, cgroupId: 77n },
+  'unix client': { family: 'unix', src: '', dst: '/srv/app.sock', sport: 7, dport: 9, ifindex: 0 },
+  'unix autobind': { family: 'unix', src: '@0a1f9', dst: '', sport: 8, dport: 0, ifindex: 0 },
 } satisfies Record<string, FilterSocket>;
 
 const options: MatchOptions = {
@@ -79,6 +81,26 @@ const cases: Array<[string, keyof typeof sockets, boolean]> = [
   ['src *', 'unix', true],
   ['src 0.0.0.0/0', 'unix', false],
   ['sport = :0', 'unix', true],
+  // UNIX names: fnmatch(3) patterns, `*` crossing '/', against the name or the peer's name
+  ['src unix:/run/*', 'unix', true],
+  ['src unix:/*.sock', 'unix', true],
+  ['src unix:/run/?.sock', 'unix', true],
+  ['src unix:/run/[a-w].sock', 'unix', false],
+  ['src unix:/run', 'unix', false],
+  ['dst unix:/run/*', 'unix', false],
+  ['dst unix:', 'unix', true],
+  ['dst unix:/srv/*', 'unix client', true],
+  ['src unix:', 'unix client', true],
+  ['not src unix:/run/*', 'unix', false],
+  ['src unix:*', 'v4', false],
+  ['not src unix:*', 'v4', true],
+  ['src unix:* or sport = :40000', 'v4', true],
+  // a UNIX socket's ports are its inode and its peer's, as ss compares them
+  ['src *:7 and dport = :9', 'unix client', true],
+  // autobound UNIX sockets: unnamed, or an abstract name of five hex digits
+  ['autobound', 'unix', false],
+  ['autobound', 'unix client', true],
+  ['autobound', 'unix autobind', true],
   // nesting
   ['not ( sport = :22 or dport = :443 )', 'v4', false],
   ['not ( sport = :22 or dport = :443 )', 'mapped', true],

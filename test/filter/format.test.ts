@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskBytes } from '../../query/filter/address.js';
 import {
-  and, autobound, cgroup, dev, dport, mark, not, or, sport, type FilterNode, type HostPrefix,
+  and, autobound, cgroup, dev, dport, mark, not, or, sport, unixDst, unixSrc, type FilterNode, type HostPrefix,
 } from '../../query/filter/ast.js';
 import { FilterSyntaxError } from '../../query/filter/errors.js';
 import { formatFilter } from '../../query/filter/format.js';
@@ -28,6 +28,9 @@ describe('formatFilter', () => {
     ['cgroup /a\\ b\\\\c', cgroup('/a b\\c')],
     ['cgroup 7', cgroup(7n)],
     ['autobound', autobound()],
+    ['src unix:/tmp/.X11-unix/*', unixSrc('/tmp/.X11-unix/*')],
+    ['dst unix:@a\\ b*', unixDst('@a b*')],
+    ['src unix:', unixSrc('')],
     ['not sport = :1', not(sport('=', 1))],
     ['not ( sport = :1 or dport = :2 )', not(or(sport('=', 1), dport('=', 2)))],
     ['( sport = :1 or dport = :2 ) and autobound', and(or(sport('=', 1), dport('=', 2)), autobound())],
@@ -71,6 +74,7 @@ const leaf: fc.Arbitrary<FilterNode> = fc.oneof(
   record({ kind: fc.constant('mark' as const), value: u32, mask: u32 }),
   record({ kind: fc.constant('cgroup' as const), cgroup: fc.oneof(path, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })) }),
   fc.constant<FilterNode>({ kind: 'autobound' }),
+  record({ kind: fc.constant('unix' as const), side, pattern: fc.string({ maxLength: 8 }) }),
 );
 
 const { node: filterNode } = fc.letrec<{ node: FilterNode; and: FilterNode; or: FilterNode; not: FilterNode }>((tie) => ({
@@ -106,6 +110,7 @@ describe('parseFilter on arbitrary token soup', () => {
     fc.constantFrom(
       '(', ')', '!', 'not', 'and', 'or', '&&', '||', 'sport', 'dport', 'src', 'dst', 'dev', 'fwmark',
       'cgroup', 'autobound', '=', '!=', '<', '>=', 'eq', ':22', '*', '10.0.0.0/8', '[::1]:80', 'lo', '0x1/0x3', '/a',
+      'unix:/tmp/*', 'unix:',
     ),
     fc.string({ maxLength: 6 }),
   );

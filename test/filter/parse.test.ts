@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  and, autobound, cgroup, dev, dport, mark, not, or, sport, type FilterNode,
+  and, autobound, cgroup, dev, dport, mark, not, or, sport, unixDst, unixSrc, type FilterNode,
 } from '../../query/filter/ast.js';
+import { planFilter } from '../../query/filter/compile.js';
+import { FilterSyntaxError } from '../../query/filter/errors.js';
 import { parseFilter } from '../../query/filter/parse.js';
 import { host, services, v6 } from './helpers.js';
 
@@ -140,5 +142,26 @@ describe('parseFilter', () => {
 
   it.skipIf(!existsSync('/etc/services'))('reads service names from /etc/services by default', () => {
     expect(parseFilter('dport = :ssh')).toStrictEqual(dport('=', 22));
+  });
+});
+
+describe('UNIX name patterns', () => {
+  it('are src/dst values with the unix: prefix, in any listing', () => {
+    expect(parseFilter('src unix:/tmp/.X11-unix/* or dst unix:@bus*')).toStrictEqual(or(unixSrc('/tmp/.X11-unix/*'), unixDst('@bus*')));
+    expect(parseFilter('src unix:')).toStrictEqual(unixSrc(''));
+  });
+
+  it('are every src/dst value with unixNames, as ss reads them when it lists UNIX sockets only', () => {
+    expect(parseFilter("src /tmp/* and dst 10.0.0.1", { unixNames: true })).toStrictEqual(and(unixSrc('/tmp/*'), unixDst('10.0.0.1')));
+    expect(parseFilter('src unix:/a', { unixNames: true })).toStrictEqual(unixSrc('/a'));
+    // Ports stay ports.
+    expect(parseFilter('sport = :22', { unixNames: true, services })).toStrictEqual(sport('=', 22));
+    expect(() => parseFilter('src /tmp/*')).toThrow(FilterSyntaxError);
+  });
+
+  it('never match in an INET dump: the planner folds them to false, exactly', () => {
+    expect(planFilter(unixSrc('/x'))).toMatchObject({ empty: true, kernel: null, userspace: null });
+    expect(planFilter(not(unixSrc('/x')))).toMatchObject({ empty: false, kernel: null, userspace: null });
+    expect(planFilter(or(unixSrc('/x'), sport('=', 22)))).toMatchObject({ empty: false, kernel: sport('=', 22), userspace: null });
   });
 });
