@@ -3,10 +3,12 @@
  * `-o` (timer), `-m` (socket memory) and `-i` (tcp_info and congestion control),
  * in ss's wording so that people and scripts that read ss can read these.
  */
+import { packetFanoutModeName, PdiFlags, type PacketDiagRing, type PacketFanoutModeName } from '../generated/packet_diag.js';
 import type { TcpInfo } from '../generated/tcp.js';
 import { TcpiOptions } from '../generated/tcp.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
 import { MINORBITS } from '../generated/unix_diag.js';
+import type { NetlinkSocketInfo, PacketSocketInfo } from '../query/families.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import { spaced } from './strings.js';
 
@@ -182,4 +184,37 @@ export function infoText(s: InetSocket, options = false): string {
   if (i.minRtt && i.minRtt !== 0xffffffff) out += ' minrtt:' + millis(i.minRtt);
   out += counter(' rcv_ooopack:', i.rcvOoopack) + counter(' snd_wnd:', i.sndWnd) + counter(' rcv_wnd:', i.rcvWnd);
   return out.slice(1);
+}
+
+/** Fanout modes that ss names differently from the header (PACKET_FANOUT_ROLLOVER is `roll`). */
+const FANOUT_LABEL: Partial<Record<PacketFanoutModeName, string>> = { rollover: 'roll', rnd: 'random' };
+const ringText = (r: PacketDiagRing) =>
+  `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
+
+/**
+ * `-e` for a PACKET socket: the lines ss prints under it (settings and flags, then the
+ * rings and the fanout group the socket has), in ss's words.
+ */
+export function packetDetails(s: PacketSocketInfo): string[] {
+  const lines: string[] = [];
+  if (s.info) {
+    const f = s.info.flags;
+    // ss's spacing: `flags( running auxdata )`, `flags(  loss )` without running, `flags( 0 )`.
+    const names = (f & PdiFlags.running ? 'running' : '') + (['auxdata', 'origdev', 'vnethdr', 'loss'] as const).map((n) => (f & PdiFlags[n] ? ` ${n}` : '')).join('');
+    lines.push(`ver:${s.info.version} cpy_thresh:${s.info.copyThresh} flags( ${names}${f === 0 ? '0' : ''} )`);
+  }
+  if (s.rxRing) lines.push(`ring_rx(${ringText(s.rxRing)})`);
+  if (s.txRing) lines.push(`ring_tx(${ringText(s.txRing)})`);
+  if (s.fanout !== undefined) {
+    // PACKET_DIAG_FANOUT: the group id in the low 16 bits, the mode above it.
+    const mode = s.fanout >>> 16;
+    const name = packetFanoutModeName(mode);
+    lines.push(`fanout(id:${s.fanout & 0xffff},type:${name ? (FANOUT_LABEL[name] ?? name) : `0x${mode.toString(16)}`})`);
+  }
+  return lines;
+}
+
+/** `-e` for a NETLINK socket, as ss prints it: `sk=0 cb=0` (sock_diag has neither) and the first word of its groups. */
+export function extendedNetlink(s: NetlinkSocketInfo): string {
+  return `sk=0 cb=0 groups=0x${(s.groups?.[0] ?? 0).toString(16).padStart(8, '0')}`;
 }

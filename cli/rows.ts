@@ -10,7 +10,7 @@ import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo
 import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
-import { extendedInet, extendedUnix, infoText, skmemText, timerText } from './details.js';
+import { extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, timerText } from './details.js';
 import { processName, usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
@@ -152,27 +152,31 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
     sep: ':',
     peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
-    tail: socketTail(ctx, s.ndiagIno, s.ndiagCookie, s.meminfo),
+    tail: socketTail(ctx, s.ndiagIno, o.extended ? extendedNetlink(s) : '', o.memory ? skmemText(s.meminfo) : ''),
     more: '',
   };
 }
 
 /**
- * The words after a NETLINK or PACKET socket's addresses: its processes (-p), `ino:`
- * and `sk:` (-e), and its memory (-m), which ss prints on the socket's own line.
+ * The words after a NETLINK or PACKET socket's addresses: its processes (-p), the `-e`
+ * words ss prints there, and its memory (-m) when ss prints it on the socket's own line.
  */
-function socketTail(ctx: RowContext, inode: number, cookie: bigint, meminfo: readonly number[] | undefined): string {
-  const o = ctx.options;
-  return spaced(spaced(o.processes ? usersText(ctx.users?.get(inode)) : '', o.extended ? `ino:${inode} sk:${cookie.toString(16)}` : ''), o.memory ? skmemText(meminfo) : '');
+function socketTail(ctx: RowContext, inode: number, extended: string, memory: string): string {
+  return spaced(spaced(ctx.options.processes ? usersText(ctx.users?.get(inode)) : '', extended), memory);
 }
 
-/** A netlink port id: `*` for none (-1); with `resolve`, `kernel` for 0 and `name/pid` for a process's. */
+/**
+ * A netlink port id as ss prints it, a signed int (the kernel gives a process's second
+ * socket a negative id): `*` for none (-1); with `resolve`, `kernel` for 0 and
+ * `name/pid` for a process's.
+ */
 function netlinkPort(portid: number, resolve: boolean): string {
-  if (portid === 0xffffffff) return '*';
-  if (!resolve) return String(portid);
-  if (portid === 0) return 'kernel';
-  const name = processName(portid);
-  return name === undefined ? String(portid) : `${name}/${portid}`;
+  const id = portid | 0;
+  if (id === -1) return '*';
+  if (!resolve || id < 0) return String(id);
+  if (id === 0) return 'kernel';
+  const name = processName(id);
+  return name === undefined ? String(id) : `${name}/${id}`;
 }
 
 /**
@@ -180,7 +184,12 @@ function netlinkPort(portid: number, resolve: boolean): string {
  * `*` for a socket of every protocol (ETH_P_ALL) or of every interface.
  */
 export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
+  const o = ctx.options;
   const index = s.info?.index ?? 0;
+  const lines = o.extended ? packetDetails(s) : [];
+  const skmem = o.memory ? skmemText(s.meminfo) : '';
+  // ss prints the memory at the end of the last line it printed for the socket.
+  if (lines.length > 0 && skmem) lines[lines.length - 1] += ` ${skmem}`;
   return {
     netid: PACKET_NETID[socketTypeName(s.pdiagType) ?? ''] ?? 'p_???',
     state: STATE_LABEL.close!,
@@ -192,8 +201,9 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     peerPort: '',
     sep: ':',
     peerSep: '',
-    tail: socketTail(ctx, s.pdiagIno, s.pdiagCookie, s.meminfo),
+    tail: socketTail(ctx, s.pdiagIno, o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : '', lines.length > 0 ? '' : skmem),
     more: '',
+    lines,
   };
 }
 

@@ -23,6 +23,8 @@ export interface TextRow {
   tail: string;
   /** The line printed under the row, indented with a tab (-i, -m); '' for none. */
   more: string;
+  /** Further lines under the row, each after a bare tab (a PACKET socket's -e details). */
+  lines?: readonly string[];
 }
 
 /** How many rows decide the column widths before the table starts streaming. */
@@ -92,12 +94,13 @@ export class TextTable {
     const w = this.widths!;
     let line = this.leadCells(r) + padStart(r.localAddr, w.localAddr) + r.sep + padEnd(r.localPort, w.localPort) + ' ' + padStart(r.peerAddr, w.peerAddr) + (r.peerSep ?? r.sep);
     const oneline = this.columns.oneline === true;
-    const tail = oneline ? spaced(r.tail, r.more) : r.tail;
+    const tail = oneline ? spaced(spaced(r.tail, r.more), r.lines?.join(' ') ?? '') : r.tail;
     // ss prints no white space at the end of a line: without a tail, the peer port is not padded.
     line += tail === '' ? r.peerPort : padEnd(r.peerPort, w.peerPort) + ' ' + tail;
     // Reading the last character also flattens the line while its pieces are at hand, which makes the chunk cheaper to encode.
     if (!endsPrintable(line)) line = line.trimEnd();
     this.out.write(r.more === '' || oneline ? line + '\n' : line + '\n\t ' + r.more + '\n');
+    if (r.lines && !oneline) for (const more of r.lines) this.out.write('\t' + more + '\n');
   }
 
   /** The padded Netid, State, Recv-Q and Send-Q cells, each followed by a space (the Netid and State ones when shown). */

@@ -2,7 +2,7 @@
 /**
  * Packet (AF_PACKET) sockets of sock_diag(7). A request is a struct packet_diag_req sent with SOCK_DIAG_BY_FAMILY, family AF_PACKET and NLM_F_DUMP (only dumps are supported: without NLM_F_DUMP the kernel answers EOPNOTSUPP). Each reply is a struct packet_diag_msg followed by packet-diag-attrs, which carry what pdiag_show asked for. The dump covers every packet socket of the requester's network namespace.
  *
- * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h>).
+ * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h, linux/if_packet.h>).
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
@@ -39,24 +39,67 @@ export function ethernetProtocolValue(name: string): EthernetProtocol | undefine
 }
 
 /**
+ * How a fanout group spreads frames over its sockets (PACKET_FANOUT_*, from linux/if_packet.h): the mode in bits 16-23 of PACKET_DIAG_FANOUT. Only the modes are listed; the header's other PACKET_FANOUT_ names are a socket option and flags.
+ *
+ * Values by name.
+ *
+ * Schema: packet_diag.yaml:23
+ */
+export const PacketFanoutMode = Object.freeze({
+    /** By a hash of the flow; ss prints `hash`. C: `PACKET_FANOUT_HASH`. Since Linux 3.1. Schema: packet_diag.yaml:31 */
+    'hash': 0,
+    /** Round robin; ss prints `lb`. C: `PACKET_FANOUT_LB`. Since Linux 3.1. Schema: packet_diag.yaml:35 */
+    'lb': 1,
+    /** By the CPU the frame arrived on; ss prints `cpu`. C: `PACKET_FANOUT_CPU`. Schema: packet_diag.yaml:39 */
+    'cpu': 2,
+    /** To the next socket when one is full; ss prints `roll`. C: `PACKET_FANOUT_ROLLOVER`. Since Linux 3.10. Schema: packet_diag.yaml:42 */
+    'rollover': 3,
+    /** At random; ss prints `random`. C: `PACKET_FANOUT_RND`. Since Linux 3.10. Schema: packet_diag.yaml:46 */
+    'rnd': 4,
+    /** By the frame's recorded receive queue; ss prints `qm`. C: `PACKET_FANOUT_QM`. Schema: packet_diag.yaml:50 */
+    'qm': 5,
+    /** By a classic BPF program the group runs. C: `PACKET_FANOUT_CBPF`. Schema: packet_diag.yaml:53 */
+    'cbpf': 6,
+    /** By an eBPF program the group runs. C: `PACKET_FANOUT_EBPF`. Schema: packet_diag.yaml:56 */
+    'ebpf': 7,
+  } as const);
+
+/** A value of {@link PacketFanoutMode}. */
+export type PacketFanoutMode = (typeof PacketFanoutMode)[keyof typeof PacketFanoutMode];
+/** A name of {@link PacketFanoutMode}. */
+export type PacketFanoutModeName = keyof typeof PacketFanoutMode;
+
+const packetFanoutModeByValue = new Map<number, PacketFanoutModeName>(Object.entries(PacketFanoutMode).map(([k, v]) => [v, k as PacketFanoutModeName]));
+
+/** The name of a {@link PacketFanoutMode} value, or undefined for a value the schema does not know. */
+export function packetFanoutModeName(value: number): PacketFanoutModeName | undefined {
+  return packetFanoutModeByValue.get(value);
+}
+
+/** The value of a {@link PacketFanoutMode} name, or undefined for a name the schema does not know. */
+export function packetFanoutModeValue(name: string): PacketFanoutMode | undefined {
+  return Object.hasOwn(PacketFanoutMode, name) ? PacketFanoutMode[name as PacketFanoutModeName] : undefined;
+}
+
+/**
  * Bits of pdiag_show, each asking for reply attributes.
  *
  * Flags by name.
  *
- * Schema: packet_diag.yaml:23
+ * Schema: packet_diag.yaml:60
  */
 export const PacketShow = Object.freeze({
-    /** Ask for PACKET_DIAG_INFO (and, since Linux 3.10, PACKET_DIAG_UID). C: `PACKET_SHOW_INFO`. Since Linux 3.7. Schema: packet_diag.yaml:28 */
+    /** Ask for PACKET_DIAG_INFO (and, since Linux 3.10, PACKET_DIAG_UID). C: `PACKET_SHOW_INFO`. Since Linux 3.7. Schema: packet_diag.yaml:65 */
     'info': 1,
-    /** Ask for PACKET_DIAG_MCLIST, the multicast and promiscuous memberships. C: `PACKET_SHOW_MCLIST`. Since Linux 3.7. Schema: packet_diag.yaml:31 */
+    /** Ask for PACKET_DIAG_MCLIST, the multicast and promiscuous memberships. C: `PACKET_SHOW_MCLIST`. Since Linux 3.7. Schema: packet_diag.yaml:68 */
     'mclist': 2,
-    /** Ask for PACKET_DIAG_RX_RING and PACKET_DIAG_TX_RING, the memory-mapped ring geometry. C: `PACKET_SHOW_RING_CFG`. Since Linux 3.7. Schema: packet_diag.yaml:34 */
+    /** Ask for PACKET_DIAG_RX_RING and PACKET_DIAG_TX_RING, the memory-mapped ring geometry. C: `PACKET_SHOW_RING_CFG`. Since Linux 3.7. Schema: packet_diag.yaml:71 */
     'ring-cfg': 4,
-    /** Ask for PACKET_DIAG_FANOUT, the fanout group the socket belongs to. C: `PACKET_SHOW_FANOUT`. Since Linux 3.7. Schema: packet_diag.yaml:37 */
+    /** Ask for PACKET_DIAG_FANOUT, the fanout group the socket belongs to. C: `PACKET_SHOW_FANOUT`. Since Linux 3.7. Schema: packet_diag.yaml:74 */
     'fanout': 8,
-    /** Ask for PACKET_DIAG_MEMINFO, the socket memory counters. C: `PACKET_SHOW_MEMINFO`. Since Linux 3.10. Schema: packet_diag.yaml:40 */
+    /** Ask for PACKET_DIAG_MEMINFO, the socket memory counters. C: `PACKET_SHOW_MEMINFO`. Since Linux 3.10. Schema: packet_diag.yaml:77 */
     'meminfo': 16,
-    /** Ask for PACKET_DIAG_FILTER, the attached classic BPF filter (reported to CAP_NET_ADMIN only). C: `PACKET_SHOW_FILTER`. Since Linux 3.10. Schema: packet_diag.yaml:43 */
+    /** Ask for PACKET_DIAG_FILTER, the attached classic BPF filter (reported to CAP_NET_ADMIN only). C: `PACKET_SHOW_FILTER`. Since Linux 3.10. Schema: packet_diag.yaml:80 */
     'filter': 32,
   } as const);
 
@@ -91,18 +134,18 @@ export function packetShowValue(name: string): PacketShow | undefined {
  *
  * Flags by name.
  *
- * Schema: packet_diag.yaml:47
+ * Schema: packet_diag.yaml:84
  */
 export const PdiFlags = Object.freeze({
-    /** The socket is hooked into the receive path (bound to a protocol and running). C: `PDI_RUNNING`. Schema: packet_diag.yaml:52 */
+    /** The socket is hooked into the receive path (bound to a protocol and running). C: `PDI_RUNNING`. Schema: packet_diag.yaml:89 */
     'running': 1,
-    /** PACKET_AUXDATA is on. C: `PDI_AUXDATA`. Schema: packet_diag.yaml:54 */
+    /** PACKET_AUXDATA is on. C: `PDI_AUXDATA`. Schema: packet_diag.yaml:91 */
     'auxdata': 2,
-    /** PACKET_ORIGDEV is on. C: `PDI_ORIGDEV`. Schema: packet_diag.yaml:56 */
+    /** PACKET_ORIGDEV is on. C: `PDI_ORIGDEV`. Schema: packet_diag.yaml:93 */
     'origdev': 4,
-    /** PACKET_VNET_HDR is on. C: `PDI_VNETHDR`. Schema: packet_diag.yaml:58 */
+    /** PACKET_VNET_HDR is on. C: `PDI_VNETHDR`. Schema: packet_diag.yaml:95 */
     'vnethdr': 8,
-    /** PACKET_LOSS is on (malformed frames of the transmit ring are skipped). C: `PDI_LOSS`. Schema: packet_diag.yaml:60 */
+    /** PACKET_LOSS is on (malformed frames of the transmit ring are skipped). C: `PDI_LOSS`. Schema: packet_diag.yaml:97 */
     'loss': 16,
   } as const);
 
@@ -139,7 +182,7 @@ export function pdiFlagsValue(name: string): PdiFlags | undefined {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:63
+ * Schema: packet_diag.yaml:100
  */
 export interface PacketDiagReq {
   /**
@@ -147,7 +190,7 @@ export interface PacketDiagReq {
    *
    * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: packet_diag.yaml:69
+   * Schema: packet_diag.yaml:106
    */
   sdiagFamily: number;
   /**
@@ -155,7 +198,7 @@ export interface PacketDiagReq {
    *
    * C: `sdiag_protocol` at byte 1.
    *
-   * Schema: packet_diag.yaml:73
+   * Schema: packet_diag.yaml:110
    */
   sdiagProtocol: number;
   /**
@@ -163,7 +206,7 @@ export interface PacketDiagReq {
    *
    * C: `pad` at byte 2.
    *
-   * Schema: packet_diag.yaml:76
+   * Schema: packet_diag.yaml:113
    */
   pad: number;
   /**
@@ -171,7 +214,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_ino` at byte 4.
    *
-   * Schema: packet_diag.yaml:79
+   * Schema: packet_diag.yaml:116
    */
   pdiagIno: number;
   /**
@@ -179,7 +222,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_show` at byte 8; values: {@link PacketShow}.
    *
-   * Schema: packet_diag.yaml:82
+   * Schema: packet_diag.yaml:119
    */
   pdiagShow: number;
   /**
@@ -187,7 +230,7 @@ export interface PacketDiagReq {
    *
    * C: `pdiag_cookie[2]` at byte 12.
    *
-   * Schema: packet_diag.yaml:86
+   * Schema: packet_diag.yaml:123
    */
   pdiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -239,7 +282,7 @@ export function encodePacketDiagReq(value: PacketDiagReq): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:92
+ * Schema: packet_diag.yaml:129
  */
 export interface PacketDiagMsg {
   /**
@@ -247,7 +290,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: packet_diag.yaml:98
+   * Schema: packet_diag.yaml:135
    */
   pdiagFamily: number;
   /**
@@ -255,7 +298,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_type` at byte 1; values: {@link SocketType}.
    *
-   * Schema: packet_diag.yaml:102
+   * Schema: packet_diag.yaml:139
    */
   pdiagType: number;
   /**
@@ -263,7 +306,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_num` at byte 2; values: {@link EthernetProtocol}.
    *
-   * Schema: packet_diag.yaml:106
+   * Schema: packet_diag.yaml:143
    */
   pdiagNum: number;
   /**
@@ -271,7 +314,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_ino` at byte 4.
    *
-   * Schema: packet_diag.yaml:112
+   * Schema: packet_diag.yaml:149
    */
   pdiagIno: number;
   /**
@@ -279,7 +322,7 @@ export interface PacketDiagMsg {
    *
    * C: `pdiag_cookie[2]` at byte 8.
    *
-   * Schema: packet_diag.yaml:115
+   * Schema: packet_diag.yaml:152
    */
   pdiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -329,7 +372,7 @@ export function encodePacketDiagMsg(value: PacketDiagMsg): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:121
+ * Schema: packet_diag.yaml:158
  */
 export interface PacketDiagInfo {
   /**
@@ -337,7 +380,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_index` at byte 0.
    *
-   * Schema: packet_diag.yaml:128
+   * Schema: packet_diag.yaml:165
    */
   index: number;
   /**
@@ -345,7 +388,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_version` at byte 4.
    *
-   * Schema: packet_diag.yaml:131
+   * Schema: packet_diag.yaml:168
    */
   version: number;
   /**
@@ -353,7 +396,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_reserve` at byte 8.
    *
-   * Schema: packet_diag.yaml:134
+   * Schema: packet_diag.yaml:171
    */
   reserve: number;
   /**
@@ -361,7 +404,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_copy_thresh` at byte 12.
    *
-   * Schema: packet_diag.yaml:137
+   * Schema: packet_diag.yaml:174
    */
   copyThresh: number;
   /**
@@ -369,7 +412,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_tstamp` at byte 16.
    *
-   * Schema: packet_diag.yaml:140
+   * Schema: packet_diag.yaml:177
    */
   tstamp: number;
   /**
@@ -377,7 +420,7 @@ export interface PacketDiagInfo {
    *
    * C: `pdi_flags` at byte 20; values: {@link PdiFlags}.
    *
-   * Schema: packet_diag.yaml:143
+   * Schema: packet_diag.yaml:180
    */
   flags: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -429,7 +472,7 @@ export function encodePacketDiagInfo(value: PacketDiagInfo): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:148
+ * Schema: packet_diag.yaml:185
  */
 export interface PacketDiagMclist {
   /**
@@ -437,7 +480,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_index` at byte 0.
    *
-   * Schema: packet_diag.yaml:157
+   * Schema: packet_diag.yaml:194
    */
   index: number;
   /**
@@ -445,7 +488,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_count` at byte 4.
    *
-   * Schema: packet_diag.yaml:160
+   * Schema: packet_diag.yaml:197
    */
   count: number;
   /**
@@ -453,7 +496,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_type` at byte 8.
    *
-   * Schema: packet_diag.yaml:163
+   * Schema: packet_diag.yaml:200
    */
   type: number;
   /**
@@ -461,7 +504,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_alen` at byte 10.
    *
-   * Schema: packet_diag.yaml:166
+   * Schema: packet_diag.yaml:203
    */
   alen: number;
   /**
@@ -469,7 +512,7 @@ export interface PacketDiagMclist {
    *
    * C: `pdmc_addr` at byte 12.
    *
-   * Schema: packet_diag.yaml:169
+   * Schema: packet_diag.yaml:206
    */
   addr: Uint8Array;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -519,7 +562,7 @@ export function encodePacketDiagMclist(value: PacketDiagMclist): Uint8Array {
  *
  * Since Linux 3.7.
  *
- * Schema: packet_diag.yaml:175
+ * Schema: packet_diag.yaml:212
  */
 export interface PacketDiagRing {
   /**
@@ -527,7 +570,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_block_size` at byte 0.
    *
-   * Schema: packet_diag.yaml:182
+   * Schema: packet_diag.yaml:219
    */
   blockSize: number;
   /**
@@ -535,7 +578,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_block_nr` at byte 4.
    *
-   * Schema: packet_diag.yaml:185
+   * Schema: packet_diag.yaml:222
    */
   blockNr: number;
   /**
@@ -543,7 +586,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_frame_size` at byte 8.
    *
-   * Schema: packet_diag.yaml:188
+   * Schema: packet_diag.yaml:225
    */
   frameSize: number;
   /**
@@ -551,7 +594,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_frame_nr` at byte 12.
    *
-   * Schema: packet_diag.yaml:191
+   * Schema: packet_diag.yaml:228
    */
   frameNr: number;
   /**
@@ -559,7 +602,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_retire_tmo` at byte 16.
    *
-   * Schema: packet_diag.yaml:194
+   * Schema: packet_diag.yaml:231
    */
   retireTmo: number;
   /**
@@ -567,7 +610,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_sizeof_priv` at byte 20.
    *
-   * Schema: packet_diag.yaml:197
+   * Schema: packet_diag.yaml:234
    */
   sizeofPriv: number;
   /**
@@ -575,7 +618,7 @@ export interface PacketDiagRing {
    *
    * C: `pdr_features` at byte 24.
    *
-   * Schema: packet_diag.yaml:200
+   * Schema: packet_diag.yaml:237
    */
   features: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -647,7 +690,7 @@ export const PacketDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: packet_diag.yaml:205
+ * Schema: packet_diag.yaml:242
  */
 export interface PacketDiagAttrs {
   /**
@@ -657,7 +700,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:211
+   * Schema: packet_diag.yaml:248
    */
   info?: PacketDiagInfo;
   /**
@@ -667,7 +710,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:217
+   * Schema: packet_diag.yaml:254
    */
   mclist?: Uint8Array;
   /**
@@ -677,7 +720,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:224
+   * Schema: packet_diag.yaml:261
    */
   rxRing?: PacketDiagRing;
   /**
@@ -687,7 +730,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:229
+   * Schema: packet_diag.yaml:266
    */
   txRing?: PacketDiagRing;
   /**
@@ -697,7 +740,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:234
+   * Schema: packet_diag.yaml:271
    */
   fanout?: number;
   /**
@@ -707,7 +750,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:241
+   * Schema: packet_diag.yaml:278
    */
   uid?: number;
   /**
@@ -717,7 +760,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:245
+   * Schema: packet_diag.yaml:282
    */
   meminfo?: number[];
   /**
@@ -727,7 +770,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:251
+   * Schema: packet_diag.yaml:288
    */
   filter?: Uint8Array;
   /** Attributes whose type this schema does not know, kept as they came. */

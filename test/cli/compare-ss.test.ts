@@ -317,6 +317,28 @@ describe('details', () => {
     }
   });
 
+  it('-e for PACKET and NETLINK sockets: the words and lines ss -e prints (flags, fanout, ring; sk, cb, groups)', () => {
+    for (const flags of [['-0ane'], ['-0aneO'], ['-0anem'], ['-ane', '-A', 'netlink']]) {
+      const rows = (text: string) =>
+        parseTable(text)
+          .filter((r) => !ownDiagSocket(r))
+          .map((r) => [r.netid, r.local, ...r.rest, '|', ...r.details].join(' '))
+          .sort();
+      const ours = sockdiag(['-N', ns.name, ...flags]);
+      expect(ours.status).toBe(0);
+      expect(rows(ours.stdout), flags.join(' ')).toEqual(rows(ss(ns.name, flags).stdout));
+    }
+    // The socket cli-sockets.py set up for this shows each kind of line.
+    const packet = parseTable(sockdiag(['-N', ns.name, '-0ane']).stdout).find((r) => r.details.some((d) => d.startsWith('fanout(')));
+    expect(packet?.details).toEqual([
+      'ver:0 cpy_thresh:0 flags( running auxdata )',
+      'ring_rx(blk_size:4096,blk_nr:4,frm_size:2048,frm_nr:8,tmo:0,features:0x0)',
+      'fanout(id:7,type:roll)',
+    ]);
+    const netlink = parseTable(sockdiag(['-N', ns.name, '-ane', '-A', 'netlink']).stdout);
+    expect(netlink.map((r) => r.rest.join(' '))).toContain('sk=0 cb=0 groups=0x00000005');
+  });
+
   it('-xae: the words ss -e prints for UNIX sockets (shutdown, file inode and device, pending peers), first and in order', () => {
     const { ours, theirs } = both(['-xae'], { unix: true });
     const byInode = new Map(ours.map((r) => [r.local.split(' ')[1], r]));

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import socket
+import struct
 import sys
 import time
 
@@ -172,12 +173,26 @@ def main():
             p.bind((dev, proto))
         keep.append(p)
         out['packet'].append({'proto': proto, 'dev': dev or '*', 'inode': ino(p)})
+    # And one with what ss -e shows of a packet socket: PACKET_AUXDATA (flags), a fanout group
+    # in rollover mode, and a receive ring (TPACKET_V1: 4 blocks of 4096 bytes, 2048-byte frames).
+    SOL_PACKET, PACKET_RX_RING, PACKET_AUXDATA, PACKET_FANOUT = 263, 5, 8, 18
+    p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    p.bind(('lo', 0x0003))
+    p.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+    p.setsockopt(SOL_PACKET, PACKET_FANOUT, 7 | (3 << 16))
+    p.setsockopt(SOL_PACKET, PACKET_RX_RING, struct.pack('IIII', 4096, 4, 2048, 8))
+    keep.append(p)
+    out['packet'].append({'proto': 0x0003, 'dev': 'lo', 'inode': ino(p)})
 
     # NETLINK: a route socket, whose port id the kernel sets to this process's pid.
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     nl.bind((0, 0))
     keep.append(nl)
     out['netlink'] = {'portid': nl.getsockname()[0], 'pid': os.getpid()}
+    # And one in multicast groups 1 and 3 (RTMGRP_LINK, RTMGRP_NEIGH): ss -e prints groups=0x00000005.
+    nlg = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    nlg.bind((0, 0x5))
+    keep.append(nlg)
 
     # Many connections for the streaming test.
     for _ in range(many):
