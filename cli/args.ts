@@ -36,6 +36,8 @@ export interface CliOptions {
   netns?: string;
   /** Filter expression tokens, as ss takes them (joined with spaces). */
   filter: string[];
+  /** -F: a file (`-`: standard input) whose lines continue the filter expression. */
+  filterFile?: string;
   /** Print how the filter is compiled instead of listing sockets. */
   explain: boolean;
   /** Destroy the sockets listed (SOCK_DESTROY), as `ss -K`. */
@@ -83,6 +85,7 @@ export const FLAGS = {
   family: { type: 'string', short: 'f', multiple: true },
   query: { type: 'string', short: 'A', multiple: true },
   net: { type: 'string', short: 'N' },
+  filter: { type: 'string', short: 'F', multiple: true },
   'no-header': { type: 'boolean', short: 'H' },
   json: { type: 'boolean' },
   ndjson: { type: 'boolean' },
@@ -161,7 +164,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
   // A name is a file in /run/netns (a path has a slash): '', '.' and '..' name none.
   if (v.net !== undefined && (v.net === '' || v.net === '.' || v.net === '..')) throw new UsageError(`not a network namespace name: '${v.net}' for -N`);
   const { states, filter } = splitPositionals(parsed.positionals);
-  if (v.kill && filter.length === 0 && !states && !v.all) {
+  if ((v.filter?.length ?? 0) > 1) throw new UsageError('-F/--filter names more than one filter file');
+  if (v.kill && filter.length === 0 && !v.filter && !states && !v.all) {
     throw new UsageError('-K destroys every socket listed: give a filter or state, or -a/--all to mean every socket');
   }
   for (const t of ['unix', 'packet', 'netlink', 'xdp', 'vsock', 'smc', 'tipc'] as const) if (v.kill && tables.has(t)) throw new UsageError(`-K works on TCP and UDP sockets, not ${t} ones`);
@@ -184,6 +188,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     output: v.json ? 'json' : v.ndjson ? 'ndjson' : 'text',
     netns: v.net,
     filter,
+    filterFile: v.filter?.[0],
     explain: v.explain ?? false,
     kill: v.kill ?? false,
     events: v.events ?? false,

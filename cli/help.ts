@@ -33,6 +33,9 @@ Which sockets (default: connected sockets of every table):
   exclude NAME         all states but this one         sockdiag -t exclude listening
   -N, --net NAME       look inside network namespace NAME (or a path to one)
                                                        sockdiag -N blue -ta
+  -F, --filter FILE    read the FILTER expression (more of it) from FILE, '-'
+                       for standard input; lines starting with # are comments
+                                                       sockdiag -t -F web.filter
   -K, --kill           destroy the sockets listed (needs CAP_NET_ADMIN); needs a
                        filter, a state, or -a to mean every one
                                                        sockdiag -K dport = :8080

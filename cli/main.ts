@@ -18,6 +18,7 @@ import { NetlinkError, SyscallError } from '../runtime/errors.js';
 import { interfaceName } from '../runtime/interfaces.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { parseCli, UsageError, type CliOptions } from './args.js';
+import { fileLocation, readFilterFile, type FilterLine } from './filter-file.js';
 import { HELP } from './help.js';
 import { JsonWriter } from './json.js';
 import { ClosedOutput, Output } from './output.js';
@@ -67,13 +68,24 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     return 0;
   }
   const dumps = planDumps(o);
+  let lines: FilterLine[] = [];
+  if (o.filterFile !== undefined) {
+    try {
+      lines = readFilterFile(o.filterFile);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      err(`cannot read the filter file '${o.filterFile}': ${why}`);
+      return 2;
+    }
+  }
   let filter: FilterNode | null = null;
   try {
     // As ss: when only UNIX sockets are listed, src/dst values are UNIX name patterns.
-    filter = parseFilter(o.filter, { unixNames: dumps.length > 0 && dumps.every((d) => d.table === 'unix') });
+    filter = parseFilter([...o.filter, ...lines.map((l) => l.text)], { unixNames: dumps.length > 0 && dumps.every((d) => d.table === 'unix') });
   } catch (e) {
     if (e instanceof FilterSyntaxError) {
-      err(`bad filter at column ${e.column}: ${e.reason}`);
+      const at = fileLocation(e.column, o.filter, lines);
+      err(at ? `bad filter in '${o.filterFile}', line ${at.line}, column ${at.column}: ${e.reason}` : `bad filter at column ${e.column}: ${e.reason}`);
       return 2;
     }
     throw e;

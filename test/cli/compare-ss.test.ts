@@ -5,7 +5,9 @@
  *
  * sockdiag's default is numeric (ss -n): it is compared with `ss -n...` throughout.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, field, openNamespace, parseTable, sockdiag, ss, tuple, type Namespace, type Row } from '../helpers/cli-netns.js';
 
@@ -107,6 +109,20 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(parseTable(numeric.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['0:0', `0:${portid}`]));
     const command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     expect(parseTable(named.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['rtnl:kernel', `rtnl:${command}/${pid}`]));
+  });
+
+  it('-F FILE: the same sockets as ss for an expression split between the command line and a file', () => {
+    const port = ns.sockets.tcp.listener.local[1];
+    const dir = mkdtempSync(join(tmpdir(), 'sockdiag-filter-'));
+    try {
+      const file = join(dir, 'listener.filter');
+      writeFileSync(file, `# the listener and its peers\nsport = :${port}\n\nor dport = :${port} )\n`);
+      const { ours, theirs } = both(['-tan', '-F', file, 'not', 'dst', '127.0.0.9', 'and', '(']);
+      expect(tuples(ours)).toEqual(tuples(theirs));
+      expect(ours.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('-tln: listeners', () => {

@@ -4,7 +4,7 @@
  * when none were asked for are left out quietly, as ss does.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,41 @@ describe('--help', () => {
     expect(help.stdout).toMatch(/state NAME/);
     expect(help.stdout).toMatch(/exclude NAME/);
     expect(help.stdout).toMatch(/Exit status/);
+  });
+});
+
+describe('-F FILE: the filter expression continued from a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdiag-filter-'));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const explain = (args: string[], input?: string) => spawnSync(process.execPath, [BIN, '--explain', '-t', ...args], { encoding: 'utf8', input, timeout: 30_000 });
+
+  it('appends the lines after the command line words; # lines and blank lines are skipped', () => {
+    const f = file('web.filter', '# web traffic\ndport = :443\n\n  or dport = :80\n');
+    const r = explain(['-F', f, 'sport = :1 and']);
+    expect(r.stderr).toBe('');
+    // ss's equal precedence, left to right: ( sport and dport 443 ) or dport 80.
+    expect(r.stdout.split('\n')[0]).toBe('filter: ( sport = :1 and dport = :443 ) or dport = :80');
+  });
+
+  it("reads standard input for '-'", () => {
+    const r = explain(['-F', '-'], 'dport = :22\n');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[0]).toBe('filter: dport = :22');
+  });
+
+  it("names the file's line and column of a mistake", () => {
+    usageError(['-t', '-F', file('bad.filter', '# c\ndport = :22\nor dst 10.0.0.256\n')], new RegExp(`bad filter in '.*bad\\.filter', line 3, column 8: '10\\.0\\.0\\.256' is not an IPv4 or IPv6 address`));
+  });
+
+  it('a file that cannot be read, two files, or one too large: one line, exit 2', () => {
+    usageError(['-t', '-F', join(dir, 'missing')], /cannot read the filter file '.*missing': ENOENT/);
+    usageError(['-t', '-F', dir], /cannot read the filter file '.*': EISDIR/);
+    usageError(['-t', '-F', '/dev/null', '-F', '/dev/null'], /more than one filter file/);
+    usageError(['-t', '-F', '/dev/zero'], /cannot read the filter file '\/dev\/zero': larger than 1 MiB/);
   });
 });
 
