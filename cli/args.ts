@@ -29,6 +29,8 @@ export interface CliOptions {
   /** -O: the -i and -m details at the end of the row's line instead of on a line under it. */
   oneline: boolean;
   processes: boolean;
+  /** -T: the processes' threads, each with its id (implies -p). */
+  threads: boolean;
   resolve: boolean;
   header: boolean;
   summary: boolean;
@@ -65,6 +67,7 @@ export const FLAGS = {
   extended: { type: 'boolean', short: 'e' },
   memory: { type: 'boolean', short: 'm' },
   processes: { type: 'boolean', short: 'p' },
+  threads: { type: 'boolean', short: 'T' },
   info: { type: 'boolean', short: 'i' },
   oneline: { type: 'boolean', short: 'O' },
   summary: { type: 'boolean', short: 's' },
@@ -181,7 +184,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     memory: v.memory ?? false,
     timers: v.options ?? false,
     oneline: v.oneline ?? false,
-    processes: v.processes ?? false,
+    processes: (v.processes ?? false) || (v.threads ?? false),
+    threads: v.threads ?? false,
     resolve: (v.resolve ?? false) && !v.numeric,
     header: !v['no-header'],
     summary: v.summary ?? false,

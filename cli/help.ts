@@ -53,6 +53,8 @@ What to show:
   -O, --oneline        -i and -m details on the socket's own line
                                                        sockdiag -tiO
   -p, --processes      processes using each socket     sockdiag -tp
+  -T, --threads        threads using each socket, with their ids (implies -p)
+                                                       sockdiag -tlT
   -n, --numeric        numeric ports (the default)     sockdiag -tn
   -r, --resolve        service names for ports, from /etc/services
                                                        sockdiag -tr

@@ -228,7 +228,7 @@ function explain(filter: FilterNode | null, dumps: readonly Dump[]): string {
 }
 
 function makeSink(o: CliOptions, dumps: Dump[], out: Output, netns: NetnsSpec | undefined, sizingRows?: number): Sink {
-  const users = o.processes ? socketUsers() : undefined;
+  const users = o.processes ? socketUsers('/proc', o.threads) : undefined;
   if (o.summary) {
     const summary = new Summary();
     return {

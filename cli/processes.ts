@@ -1,47 +1,66 @@
 /**
  * `-p`: which processes hold each socket, found by reading the `socket:[INODE]`
- * links under `/proc/PID/fd`, as ss does.
+ * links under `/proc/PID/fd`, as ss does; `-T`: which threads, under
+ * `/proc/PID/task/TID/fd`.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { displayBytes } from '../query/display.js';
 
 /** A process holding a socket through one of its file descriptors. */
 export interface SocketUser {
+  /** The command name; with threads, the thread's. */
   name: string;
   pid: number;
+  /** With threads (-T): the thread id. */
+  tid?: number;
   fd: number;
 }
 
-/** Maps socket inodes to the processes that hold them (read once, at call time). */
-export function socketUsers(proc = '/proc'): Map<number, SocketUser[]> {
+/**
+ * Maps socket inodes to the processes that hold them (read once, at call time); with
+ * `threads`, one entry for each thread of each process, as ss -T lists them.
+ */
+export function socketUsers(proc = '/proc', threads = false): Map<number, SocketUser[]> {
   const users = new Map<number, SocketUser[]>();
   for (const entry of safeList(proc)) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    let name: string | undefined;
-    for (const fdName of safeList(`${proc}/${entry}/fd`)) {
-      let link: string;
-      try {
-        link = readlinkSync(`${proc}/${entry}/fd/${fdName}`);
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (!m) continue;
-      name ??= processName(pid, proc) ?? '?';
-      const inode = Number(m[1]);
-      const list = users.get(inode) ?? [];
-      list.push({ name, pid, fd: Number(fdName) });
-      users.set(inode, list);
+    if (!threads) {
+      addUsers(users, `${proc}/${entry}`, (fd) => ({ pid, fd }));
+      continue;
+    }
+    for (const task of safeList(`${proc}/${entry}/task`)) {
+      if (/^\d+$/.test(task)) addUsers(users, `${proc}/${entry}/task/${task}`, (fd) => ({ pid, tid: Number(task), fd }));
     }
   }
   return users;
 }
 
-/** ss's `users:(("name",pid=1,fd=3),...)`. */
+/** Adds the sockets behind `dir/fd` to `users`, named from `dir/stat`. */
+function addUsers(users: Map<number, SocketUser[]>, dir: string, user: (fd: number) => Omit<SocketUser, 'name'>): void {
+  let name: string | undefined;
+  for (const fdName of safeList(`${dir}/fd`)) {
+    let link: string;
+    try {
+      link = readlinkSync(`${dir}/fd/${fdName}`);
+    } catch {
+      continue;
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (!m) continue;
+    name ??= statName(dir) ?? '?';
+    const inode = Number(m[1]);
+    const list = users.get(inode) ?? [];
+    // ss lists a socket's holders last found first (it prepends them to a hash chain).
+    list.unshift({ name, ...user(Number(fdName)) });
+    users.set(inode, list);
+  }
+}
+
+/** ss's `users:(("name",pid=1,fd=3),...)`, with `tid=` for threads (-T). */
 export function usersText(list: readonly SocketUser[] | undefined): string {
   if (!list || list.length === 0) return '';
-  return `users:(${list.map((u) => `(${JSON.stringify(u.name)},pid=${u.pid},fd=${u.fd})`).join(',')})`;
+  return `users:(${list.map((u) => `(${JSON.stringify(u.name)},pid=${u.pid}${u.tid === undefined ? '' : `,tid=${u.tid}`},fd=${u.fd})`).join(',')})`;
 }
 
 function safeList(dir: string): string[] {
@@ -57,8 +76,13 @@ function safeList(dir: string): string[] {
  * the last ')'), made safe to print; undefined when there is no such process.
  */
 export function processName(pid: number, proc = '/proc'): string | undefined {
+  return statName(`${proc}/${pid}`);
+}
+
+/** The command name in `dir/stat` (a process's or a thread's), made safe to print. */
+function statName(dir: string): string | undefined {
   try {
-    const stat = readFileSync(`${proc}/${pid}/stat`);
+    const stat = readFileSync(`${dir}/stat`);
     return displayBytes(stat.subarray(stat.indexOf(0x28) + 1, stat.lastIndexOf(0x29)));
   } catch {
     return undefined;

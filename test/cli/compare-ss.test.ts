@@ -398,6 +398,22 @@ describe('details', () => {
       }
     }
   });
+
+  it('-tanT, -xaT: one entry per thread, with its id and its own name, in the order ss prints them', () => {
+    const s = ns.sockets;
+    for (const flags of [['-tanT'], ['-xaT']]) {
+      const unix = flags[0] === '-xaT';
+      const { ours, theirs } = both(flags, { unix });
+      const key = (r: Row) => (unix ? `${r.local.split(' ')[1]} ${r.peer.split(' ')[1]}` : `${r.local} ${r.peer}`);
+      const mine = new Map(ours.map((r) => [key(r), r]));
+      for (const t of theirs) expect(mine.get(key(t))?.rest.join(' '), `${flags[0]} ${key(t)}`).toBe(t.rest.join(' '));
+    }
+    const listener = parseTable(sockdiag(['-N', ns.name, '-tlnT']).stdout).find((r) => r.local === endpoint(s.tcp.listener.local));
+    const fd = s.tcp.listener.fd;
+    expect(listener?.rest.join(' ')).toBe(
+      `users:(("${s.thread.name}",pid=${s.pid},tid=${s.thread.tid},fd=${fd}),("${commOf(s.pid)}",pid=${s.pid},tid=${s.pid},fd=${fd}))`,
+    );
+  });
 });
 
 describe('names that are not plain text', () => {

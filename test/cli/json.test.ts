@@ -46,6 +46,19 @@ function numbers(value: unknown, path = '$'): [string, number][] {
 }
 
 describe('--json', () => {
+  it('-T: a users entry per thread, with tid, and the document still validates', () => {
+    const r = sockdiag(['-N', ns.name, '-tlT', '--json']);
+    expect(r.stderr).toBe('');
+    const threads = JSON.parse(r.stdout) as Json[];
+    expect(validateDocument(threads), errorsText(validateDocument.errors)).toBe(true);
+    const s = ns.sockets;
+    const listener = threads.find((x) => x.sport === s.tcp.listener.local[1]);
+    expect(listener?.users).toEqual([
+      { name: s.thread.name, pid: s.pid, tid: s.thread.tid, fd: s.tcp.listener.fd },
+      { name: expect.any(String), pid: s.pid, tid: s.pid, fd: s.tcp.listener.fd },
+    ]);
+  });
+
   it('is one document that validates against cli/output.schema.json', () => {
     const ok = validateDocument(doc);
     expect(ok, errorsText(validateDocument.errors)).toBe(true);

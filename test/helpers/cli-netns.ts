@@ -70,6 +70,8 @@ export interface Sockets {
   mptcpError?: string;
   /** PACKET sockets: the protocol number they receive, the interface bound ('*' for none), the inode. */
   packet: { proto: number; dev: string; inode: number }[];
+  /** A second thread of the process, named by prctl(PR_SET_NAME). */
+  thread: { tid: number; name: string };
   /** A NETLINK_ROUTE socket: its port id (the child's pid, which the kernel chose). */
   netlink: { portid: number; pid: number };
   ipv6Error?: string;

@@ -151,6 +151,7 @@ export function buildSchema(): Record<string, unknown> {
         properties: {
           name: { description: 'The command name (from /proc/PID/stat).', type: 'string' },
           pid: { description: "The process id, in the command's PID namespace.", type: 'integer', minimum: 1 },
+          tid: { description: 'With -T: the thread id (the name is then the thread\'s).', type: 'integer', minimum: 1 },
           fd: { description: 'The file descriptor.', type: 'integer', minimum: 0 },
         },
         required: ['name', 'pid', 'fd'],
