@@ -29,6 +29,8 @@ export interface CliOptions {
   /** -O: the -i and -m details at the end of the row's line instead of on a line under it. */
   oneline: boolean;
   processes: boolean;
+  /** -b: a PACKET socket's classic BPF program. */
+  bpf: boolean;
   /** -T: the processes' threads, each with its id (implies -p). */
   threads: boolean;
   resolve: boolean;
@@ -68,6 +70,7 @@ export const FLAGS = {
   memory: { type: 'boolean', short: 'm' },
   processes: { type: 'boolean', short: 'p' },
   threads: { type: 'boolean', short: 'T' },
+  bpf: { type: 'boolean', short: 'b' },
   info: { type: 'boolean', short: 'i' },
   oneline: { type: 'boolean', short: 'O' },
   summary: { type: 'boolean', short: 's' },
@@ -186,6 +189,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     oneline: v.oneline ?? false,
     processes: (v.processes ?? false) || (v.threads ?? false),
     threads: v.threads ?? false,
+    bpf: v.bpf ?? false,
     resolve: (v.resolve ?? false) && !v.numeric,
     header: !v['no-header'],
     summary: v.summary ?? false,

@@ -3,7 +3,7 @@
  * `-o` (timer), `-m` (socket memory) and `-i` (tcp_info and congestion control),
  * in ss's wording so that people and scripts that read ss can read these.
  */
-import { packetFanoutModeName, PdiFlags, type PacketDiagRing, type PacketFanoutModeName } from '../generated/packet_diag.js';
+import { decodeSockFilter, packetFanoutModeName, PdiFlags, SOCK_FILTER_SIZE, type PacketDiagRing, type PacketFanoutModeName } from '../generated/packet_diag.js';
 import type { TcpInfo } from '../generated/tcp.js';
 import { TcpiOptions } from '../generated/tcp.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
@@ -212,6 +212,18 @@ export function packetDetails(s: PacketSocketInfo): string[] {
     lines.push(`fanout(id:${s.fanout & 0xffff},type:${name ? (FANOUT_LABEL[name] ?? name) : `0x${mode.toString(16)}`})`);
   }
   return lines;
+}
+
+/** `-b` for a PACKET socket: its classic BPF program, an instruction at a time, as ss prints it. */
+export function bpfText(program: Uint8Array): string {
+  const view = new DataView(program.buffer, program.byteOffset, program.byteLength);
+  const count = Math.floor(program.length / SOCK_FILTER_SIZE);
+  let text = `bpf filter (${count}): `;
+  for (let i = 0; i < count; i++) {
+    const op = decodeSockFilter(view, i * SOCK_FILTER_SIZE, SOCK_FILTER_SIZE);
+    text += ` 0x${op.code.toString(16).padStart(2, '0')} ${op.jt} ${op.jf} ${op.k},`;
+  }
+  return text;
 }
 
 /** `-e` for a NETLINK socket, as ss prints it: `sk=0 cb=0` (sock_diag has neither) and the first word of its groups. */

@@ -55,6 +55,8 @@ What to show:
   -p, --processes      processes using each socket     sockdiag -tp
   -T, --threads        threads using each socket, with their ids (implies -p)
                                                        sockdiag -tlT
+  -b, --bpf            a PACKET socket's classic BPF filter (needs
+                       CAP_NET_ADMIN)                  sockdiag -0b
   -n, --numeric        numeric ports (the default)     sockdiag -tn
   -r, --resolve        service names for ports, from /etc/services
                                                        sockdiag -tr

@@ -10,7 +10,7 @@ import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo
 import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
-import { extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, timerText } from './details.js';
+import { bpfText, extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, timerText } from './details.js';
 import { processName, usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
@@ -186,7 +186,7 @@ function netlinkPort(portid: number, resolve: boolean): string {
 export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
   const o = ctx.options;
   const index = s.info?.index ?? 0;
-  const lines = o.extended ? packetDetails(s) : [];
+  const lines = [...(o.extended ? packetDetails(s) : []), ...(o.bpf && s.filter ? [bpfText(s.filter)] : [])];
   const skmem = o.memory ? skmemText(s.meminfo) : '';
   // ss prints the memory at the end of the last line it printed for the socket.
   if (lines.length > 0 && skmem) lines[lines.length - 1] += ` ${skmem}`;

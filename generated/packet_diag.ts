@@ -2,7 +2,7 @@
 /**
  * Packet (AF_PACKET) sockets of sock_diag(7). A request is a struct packet_diag_req sent with SOCK_DIAG_BY_FAMILY, family AF_PACKET and NLM_F_DUMP (only dumps are supported: without NLM_F_DUMP the kernel answers EOPNOTSUPP). Each reply is a struct packet_diag_msg followed by packet-diag-attrs, which carry what pdiag_show asked for. The dump covers every packet socket of the requester's network namespace.
  *
- * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h, linux/if_packet.h>).
+ * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h, linux/if_packet.h, linux/filter.h>).
  */
 import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
@@ -665,6 +665,84 @@ export function encodePacketDiagRing(value: PacketDiagRing): Uint8Array {
   return bytes;
 }
 
+/**
+ * One instruction of a classic BPF program (linux/filter.h); PACKET_DIAG_FILTER is an array of them, with no headers in between.
+ *
+ * C: `struct sock_filter`, 8 bytes.
+ *
+ * Schema: packet_diag.yaml:241
+ */
+export interface SockFilter {
+  /**
+   * The opcode (class, size, mode and source bits, BPF_LD | BPF_H | BPF_ABS and so on).
+   *
+   * C: `code` at byte 0.
+   *
+   * Schema: packet_diag.yaml:248
+   */
+  code: number;
+  /**
+   * Instructions to skip when a conditional jump is taken.
+   *
+   * C: `jt` at byte 2.
+   *
+   * Schema: packet_diag.yaml:251
+   */
+  jt: number;
+  /**
+   * Instructions to skip when it is not.
+   *
+   * C: `jf` at byte 3.
+   *
+   * Schema: packet_diag.yaml:254
+   */
+  jf: number;
+  /**
+   * The instruction's constant (an offset, a value to compare, a return value).
+   *
+   * C: `k` at byte 4.
+   *
+   * Schema: packet_diag.yaml:257
+   */
+  k: number;
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
+  extra?: Uint8Array;
+}
+
+/** Size in bytes of `struct sock_filter` as the schema describes it. */
+export const SOCK_FILTER_SIZE = 8;
+
+/**
+ * Decodes `struct sock_filter` from `length` bytes at `offset`. A shorter payload (an older kernel) leaves the optional members undefined; a longer one keeps its extra bytes.
+ * @throws DecodeError when fewer than 8 bytes are given.
+ */
+export function decodeSockFilter(view: DataView, offset: number, length: number): SockFilter {
+  if (length < 8) needBytes('struct sock_filter', offset, length, 8);
+  return {
+    code: view.getUint16(offset + 0, LE),
+    jt: view.getUint8(offset + 2),
+    jf: view.getUint8(offset + 3),
+    k: view.getUint32(offset + 4, LE),
+    extra: length > 8 ? copyBytes(view, offset + 8, length - 8) : undefined,
+  };
+}
+
+/** Writes `struct sock_filter` at `offset` (8 bytes, then `extra` if set). Undefined members stay zero. */
+export function writeSockFilter(value: SockFilter, view: DataView, offset: number): void {
+  view.setUint16(offset + 0, value.code, LE);
+  view.setUint8(offset + 2, value.jt);
+  view.setUint8(offset + 3, value.jf);
+  view.setUint32(offset + 4, value.k, LE);
+  if (value.extra) writeBytes(view, offset + 8, value.extra, value.extra.length);
+}
+
+/** Encodes `struct sock_filter` into new bytes. */
+export function encodeSockFilter(value: SockFilter): Uint8Array {
+  const bytes = new Uint8Array(SOCK_FILTER_SIZE + (value.extra?.length ?? 0));
+  writeSockFilter(value, new DataView(bytes.buffer), 0);
+  return bytes;
+}
+
 /** Attribute types (ids) of {@link PacketDiagAttrs}. */
 export const PacketDiagAttrsType = Object.freeze({
     /** C: `PACKET_DIAG_INFO`. */
@@ -690,7 +768,7 @@ export const PacketDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: packet_diag.yaml:242
+ * Schema: packet_diag.yaml:262
  */
 export interface PacketDiagAttrs {
   /**
@@ -700,7 +778,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:248
+   * Schema: packet_diag.yaml:268
    */
   info?: PacketDiagInfo;
   /**
@@ -710,7 +788,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:254
+   * Schema: packet_diag.yaml:274
    */
   mclist?: Uint8Array;
   /**
@@ -720,7 +798,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:261
+   * Schema: packet_diag.yaml:281
    */
   rxRing?: PacketDiagRing;
   /**
@@ -730,7 +808,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:266
+   * Schema: packet_diag.yaml:286
    */
   txRing?: PacketDiagRing;
   /**
@@ -740,7 +818,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:271
+   * Schema: packet_diag.yaml:291
    */
   fanout?: number;
   /**
@@ -750,7 +828,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:278
+   * Schema: packet_diag.yaml:298
    */
   uid?: number;
   /**
@@ -760,17 +838,17 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:282
+   * Schema: packet_diag.yaml:302
    */
   meminfo?: number[];
   /**
-   * The classic BPF program attached with SO_ATTACH_FILTER, as an array of struct sock_filter (8 bytes each: __u16 code, __u8 jt, __u8 jf, __u32 k). Sent only to requesters with CAP_NET_ADMIN, and only when a filter is attached.
+   * The classic BPF program attached with SO_ATTACH_FILTER, as an array of struct sock_filter (sock-filter, 8 bytes each). Sent only to requesters with CAP_NET_ADMIN, and only when a filter is attached.
    *
    * C: `PACKET_DIAG_FILTER` (7), binary.
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:288
+   * Schema: packet_diag.yaml:308
    */
   filter?: Uint8Array;
   /** Attributes whose type this schema does not know, kept as they came. */

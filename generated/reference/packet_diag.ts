@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** Reference (restructure) decoders for the structs of schema/packet_diag.yaml; for differential tests only. */
 import * as r from 'restructure';
-import type { PacketDiagInfo, PacketDiagMclist, PacketDiagMsg, PacketDiagReq, PacketDiagRing } from '../packet_diag.js';
+import type { PacketDiagInfo, PacketDiagMclist, PacketDiagMsg, PacketDiagReq, PacketDiagRing, SockFilter } from '../packet_diag.js';
 
 const packetDiagReqRaw = new r.Struct({
 m0: r.uint8,
@@ -127,3 +127,24 @@ export function referenceDecodePacketDiagRing(bytes: Uint8Array): PacketDiagRing
 return convertPacketDiagRing(packetDiagRingRaw.fromBuffer(bytes));
 }
 export { packetDiagRingRaw };
+const sockFilterRaw = new r.Struct({
+m0: r.uint16le,
+m2: r.uint8,
+m3: r.uint8,
+m4: r.uint32le,
+});
+/** Converts restructure's raw `struct sock_filter` to the shape the fast decoder returns. */
+export function convertSockFilter(raw: any): SockFilter {
+return {
+code: raw.m0,
+jt: raw.m2,
+jf: raw.m3,
+k: raw.m4,
+extra: undefined,
+};
+}
+/** Decodes a whole `struct sock_filter` with restructure. */
+export function referenceDecodeSockFilter(bytes: Uint8Array): SockFilter {
+return convertSockFilter(sockFilterRaw.fromBuffer(bytes));
+}
+export { sockFilterRaw };

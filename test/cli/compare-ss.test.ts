@@ -333,8 +333,8 @@ describe('details', () => {
     }
   });
 
-  it('-e for PACKET and NETLINK sockets: the words and lines ss -e prints (flags, fanout, ring; sk, cb, groups)', () => {
-    for (const flags of [['-0ane'], ['-0aneO'], ['-0anem'], ['-ane', '-A', 'netlink']]) {
+  it('-e and -b for PACKET and NETLINK sockets: the words and lines ss prints (flags, fanout, ring, BPF program; sk, cb, groups)', () => {
+    for (const flags of [['-0ane'], ['-0aneO'], ['-0anem'], ['-0anb'], ['-0anebmO'], ['-ane', '-A', 'netlink']]) {
       const rows = (text: string) =>
         parseTable(text)
           .filter((r) => !ownDiagSocket(r))
@@ -351,6 +351,8 @@ describe('details', () => {
       'ring_rx(blk_size:4096,blk_nr:4,frm_size:2048,frm_nr:8,tmo:0,features:0x0)',
       'fanout(id:7,type:roll)',
     ]);
+    const bpf = parseTable(sockdiag(['-N', ns.name, '-0anb']).stdout).find((r) => r.details.length > 0);
+    expect(bpf?.details).toEqual(['bpf filter (2):  0x28 0 0 12, 0x06 0 0 262144,']);
     const netlink = parseTable(sockdiag(['-N', ns.name, '-ane', '-A', 'netlink']).stdout);
     expect(netlink.map((r) => r.rest.join(' '))).toContain('sk=0 cb=0 groups=0x00000005');
   });

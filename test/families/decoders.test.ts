@@ -225,6 +225,7 @@ describe.skipIf(gccMissing !== undefined)(`struct fixtures filled member by memb
         'smc-diag-msg',
         'smc-diag-req',
         'smcd-diag-dmbinfo',
+        'sock-filter',
         'tipc-sock-diag-req',
         'vsock-diag-msg',
         'vsock-diag-req',

@@ -183,6 +183,10 @@ def main():
     p.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
     p.setsockopt(SOL_PACKET, PACKET_FANOUT, 7 | (3 << 16))
     p.setsockopt(SOL_PACKET, PACKET_RX_RING, struct.pack('IIII', 4096, 4, 2048, 8))
+    # ... and a classic BPF program (ss -b): ldh [12]; ret #262144.
+    SO_ATTACH_FILTER = 26
+    program = ctypes.create_string_buffer(struct.pack('HBBI', 0x28, 0, 0, 12) + struct.pack('HBBI', 0x06, 0, 0, 262144))
+    p.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack('HL', 2, ctypes.addressof(program)))
     keep.append(p)
     out['packet'].append({'proto': 0x0003, 'dev': 'lo', 'inode': ino(p)})
 
