@@ -375,16 +375,21 @@ describe('details', () => {
     expect(compared).toBeGreaterThanOrEqual(7);
   });
 
+  /** Runs both tools with `flags`; each row's words after the peer must be ss's, word for word. Returns ours. */
+  function sameUsers(flags: string[], unix: boolean): Row[] {
+    const { ours, theirs } = both(flags, { unix });
+    // UNIX sockets by inode (ss prints names raw; the escaped name is tested below).
+    const key = (r: Row) => (unix ? `${r.local.split(' ')[1]} ${r.peer.split(' ')[1]}` : `${r.local} ${r.peer}`);
+    const mine = new Map(ours.map((r) => [key(r), r]));
+    for (const t of theirs) expect(mine.get(key(t))?.rest.join(' '), `${flags[0]} ${key(t)}`).toBe(t.rest.join(' '));
+    return ours;
+  }
+
   it('-tanp, -uanp, -xap: the processes holding each socket (pid and fd of the child)', () => {
     const s = ns.sockets;
     const users = (fd: number) => `users:(("${commOf(s.pid)}",pid=${s.pid},fd=${fd}))`;
     for (const flags of [['-tanp'], ['-uanp'], ['-xap']]) {
-      const unix = flags[0] === '-xap';
-      const { ours, theirs } = both(flags, { unix });
-      // UNIX sockets by inode (ss prints names raw; the escaped name is tested below).
-      const key = (r: Row) => (unix ? `${r.local.split(' ')[1]} ${r.peer.split(' ')[1]}` : `${r.local} ${r.peer}`);
-      const mine = new Map(ours.map((r) => [key(r), r]));
-      for (const t of theirs) expect(mine.get(key(t))?.rest.join(' '), `${flags[0]} ${key(t)}`).toBe(t.rest.join(' '));
+      const ours = sameUsers(flags, flags[0] === '-xap');
       // And the child's sockets carry its pid and its fds.
       const rowOf = (inode: number) => ours.find((r) => r.local.endsWith(` ${inode}`));
       if (flags[0] === '-tanp') {
@@ -403,13 +408,8 @@ describe('details', () => {
 
   it('-tanT, -xaT: one entry per thread, with its id and its own name, in the order ss prints them', () => {
     const s = ns.sockets;
-    for (const flags of [['-tanT'], ['-xaT']]) {
-      const unix = flags[0] === '-xaT';
-      const { ours, theirs } = both(flags, { unix });
-      const key = (r: Row) => (unix ? `${r.local.split(' ')[1]} ${r.peer.split(' ')[1]}` : `${r.local} ${r.peer}`);
-      const mine = new Map(ours.map((r) => [key(r), r]));
-      for (const t of theirs) expect(mine.get(key(t))?.rest.join(' '), `${flags[0]} ${key(t)}`).toBe(t.rest.join(' '));
-    }
+    sameUsers(['-tanT'], false);
+    sameUsers(['-xaT'], true);
     const listener = parseTable(sockdiag(['-N', ns.name, '-tlnT']).stdout).find((r) => r.local === endpoint(s.tcp.listener.local));
     const fd = s.tcp.listener.fd;
     expect(listener?.rest.join(' ')).toBe(
