@@ -3,6 +3,7 @@
  * detail fragments the flags ask for.
  */
 import { netlinkProtocolName } from '../generated/netlink.js';
+import { NetlinkState } from '../generated/netlink_diag.js';
 import { EthernetProtocol } from '../generated/packet_diag.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
 import { SocketType, socketTypeName } from '../generated/socket.js';
@@ -148,10 +149,11 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     sendQ: String(s.meminfo?.[SkMeminfo['wmem-alloc']] ?? 0),
     localAddr: o.resolve && proto ? (NETLINK_LABEL[proto] ?? proto) : String(s.ndiagProtocol),
     localPort: netlinkPort(s.ndiagPortid, o.resolve),
-    peerAddr: '*',
-    peerPort: s.ndiagDstPortid || s.ndiagDstGroup ? String(s.ndiagDstPortid || s.ndiagDstGroup) : '',
+    // A connected socket's default destination, `group:portid` as ss prints it; else `*`.
+    ...(s.ndiagState === NetlinkState.connected
+      ? { peerAddr: String(s.ndiagDstGroup), peerPort: String(s.ndiagDstPortid | 0), peerSep: ':' }
+      : { peerAddr: '*', peerPort: '', peerSep: '' }),
     sep: ':',
-    peerSep: s.ndiagDstPortid || s.ndiagDstGroup ? ':' : '',
     tail: socketTail(ctx, s.ndiagIno, o.extended ? extendedNetlink(s) : '', o.memory ? skmemText(s.meminfo) : ''),
     more: '',
   };

@@ -21,20 +21,51 @@ import { type AddressFamily, type SocketType } from './socket.js';
  */
 export const NDIAG_PROTO_ALL = 255;
 /**
+ * Values of ndiag_state. No uapi header defines them: the C names come from the kernel-internal net/netlink/af_netlink.h.
+ *
+ * Values by name.
+ *
+ * Schema: netlink_diag.yaml:20
+ */
+export const NetlinkState = Object.freeze({
+    /** No default destination. C: `NETLINK_UNCONNECTED`. Schema: netlink_diag.yaml:27 */
+    'unconnected': 0,
+    /** connect(2) set a default destination, ndiag_dst_portid and ndiag_dst_group; ss prints it as the peer, `group:portid`. C: `NETLINK_CONNECTED`. Schema: netlink_diag.yaml:29 */
+    'connected': 1,
+  } as const);
+
+/** A value of {@link NetlinkState}. */
+export type NetlinkState = (typeof NetlinkState)[keyof typeof NetlinkState];
+/** A name of {@link NetlinkState}. */
+export type NetlinkStateName = keyof typeof NetlinkState;
+
+const netlinkStateByValue = new Map<number, NetlinkStateName>(Object.entries(NetlinkState).map(([k, v]) => [v, k as NetlinkStateName]));
+
+/** The name of a {@link NetlinkState} value, or undefined for a value the schema does not know. */
+export function netlinkStateName(value: number): NetlinkStateName | undefined {
+  return netlinkStateByValue.get(value);
+}
+
+/** The value of a {@link NetlinkState} name, or undefined for a name the schema does not know. */
+export function netlinkStateValue(name: string): NetlinkState | undefined {
+  return Object.hasOwn(NetlinkState, name) ? NetlinkState[name as NetlinkStateName] : undefined;
+}
+
+/**
  * Bits of ndiag_show, each asking for one reply attribute.
  *
  * Flags by name.
  *
- * Schema: netlink_diag.yaml:20
+ * Schema: netlink_diag.yaml:32
  */
 export const NdiagShow = Object.freeze({
-    /** Ask for NETLINK_DIAG_MEMINFO, the socket memory counters. C: `NDIAG_SHOW_MEMINFO`. Since Linux 3.10. Schema: netlink_diag.yaml:25 */
+    /** Ask for NETLINK_DIAG_MEMINFO, the socket memory counters. C: `NDIAG_SHOW_MEMINFO`. Since Linux 3.10. Schema: netlink_diag.yaml:37 */
     'meminfo': 1,
-    /** Ask for NETLINK_DIAG_GROUPS, the multicast groups the socket has joined. C: `NDIAG_SHOW_GROUPS`. Since Linux 3.10. Schema: netlink_diag.yaml:28 */
+    /** Ask for NETLINK_DIAG_GROUPS, the multicast groups the socket has joined. C: `NDIAG_SHOW_GROUPS`. Since Linux 3.10. Schema: netlink_diag.yaml:40 */
     'groups': 2,
-    /** Ask for NETLINK_DIAG_RX_RING and NETLINK_DIAG_TX_RING. Deprecated since Linux 4.6, which removed memory-mapped netlink; current kernels ignore the bit. C: `NDIAG_SHOW_RING_CFG`. Since Linux 3.10. Schema: netlink_diag.yaml:31 */
+    /** Ask for NETLINK_DIAG_RX_RING and NETLINK_DIAG_TX_RING. Deprecated since Linux 4.6, which removed memory-mapped netlink; current kernels ignore the bit. C: `NDIAG_SHOW_RING_CFG`. Since Linux 3.10. Schema: netlink_diag.yaml:43 */
     'ring-cfg': 4,
-    /** Ask for NETLINK_DIAG_FLAGS, the socket's option flags. C: `NDIAG_SHOW_FLAGS`. Since Linux 4.6. Schema: netlink_diag.yaml:36 */
+    /** Ask for NETLINK_DIAG_FLAGS, the socket's option flags. C: `NDIAG_SHOW_FLAGS`. Since Linux 4.6. Schema: netlink_diag.yaml:48 */
     'flags': 8,
   } as const);
 
@@ -71,20 +102,20 @@ export function ndiagShowValue(name: string): NdiagShow | undefined {
  *
  * Since Linux 4.6.
  *
- * Schema: netlink_diag.yaml:40
+ * Schema: netlink_diag.yaml:52
  */
 export const NdiagFlags = Object.freeze({
-    /** A dump is in progress on the socket (its callback is running). C: `NDIAG_FLAG_CB_RUNNING`. Schema: netlink_diag.yaml:46 */
+    /** A dump is in progress on the socket (its callback is running). C: `NDIAG_FLAG_CB_RUNNING`. Schema: netlink_diag.yaml:58 */
     'cb-running': 1,
-    /** NETLINK_PKTINFO is on. C: `NDIAG_FLAG_PKTINFO`. Schema: netlink_diag.yaml:48 */
+    /** NETLINK_PKTINFO is on. C: `NDIAG_FLAG_PKTINFO`. Schema: netlink_diag.yaml:60 */
     'pktinfo': 2,
-    /** NETLINK_BROADCAST_ERROR is on. C: `NDIAG_FLAG_BROADCAST_ERROR`. Schema: netlink_diag.yaml:50 */
+    /** NETLINK_BROADCAST_ERROR is on. C: `NDIAG_FLAG_BROADCAST_ERROR`. Schema: netlink_diag.yaml:62 */
     'broadcast-error': 4,
-    /** NETLINK_NO_ENOBUFS is on. C: `NDIAG_FLAG_NO_ENOBUFS`. Schema: netlink_diag.yaml:52 */
+    /** NETLINK_NO_ENOBUFS is on. C: `NDIAG_FLAG_NO_ENOBUFS`. Schema: netlink_diag.yaml:64 */
     'no-enobufs': 8,
-    /** NETLINK_LISTEN_ALL_NSID is on. C: `NDIAG_FLAG_LISTEN_ALL_NSID`. Schema: netlink_diag.yaml:54 */
+    /** NETLINK_LISTEN_ALL_NSID is on. C: `NDIAG_FLAG_LISTEN_ALL_NSID`. Schema: netlink_diag.yaml:66 */
     'listen-all-nsid': 16,
-    /** NETLINK_CAP_ACK is on. C: `NDIAG_FLAG_CAP_ACK`. Schema: netlink_diag.yaml:56 */
+    /** NETLINK_CAP_ACK is on. C: `NDIAG_FLAG_CAP_ACK`. Schema: netlink_diag.yaml:68 */
     'cap-ack': 32,
   } as const);
 
@@ -121,7 +152,7 @@ export function ndiagFlagsValue(name: string): NdiagFlags | undefined {
  *
  * Since Linux 3.10.
  *
- * Schema: netlink_diag.yaml:59
+ * Schema: netlink_diag.yaml:71
  */
 export interface NetlinkDiagReq {
   /**
@@ -129,7 +160,7 @@ export interface NetlinkDiagReq {
    *
    * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: netlink_diag.yaml:65
+   * Schema: netlink_diag.yaml:77
    */
   sdiagFamily: number;
   /**
@@ -137,7 +168,7 @@ export interface NetlinkDiagReq {
    *
    * C: `sdiag_protocol` at byte 1; values: {@link NetlinkProtocol}.
    *
-   * Schema: netlink_diag.yaml:69
+   * Schema: netlink_diag.yaml:81
    */
   sdiagProtocol: number;
   /**
@@ -145,7 +176,7 @@ export interface NetlinkDiagReq {
    *
    * C: `pad` at byte 2.
    *
-   * Schema: netlink_diag.yaml:73
+   * Schema: netlink_diag.yaml:85
    */
   pad: number;
   /**
@@ -153,7 +184,7 @@ export interface NetlinkDiagReq {
    *
    * C: `ndiag_ino` at byte 4.
    *
-   * Schema: netlink_diag.yaml:76
+   * Schema: netlink_diag.yaml:88
    */
   ndiagIno: number;
   /**
@@ -161,7 +192,7 @@ export interface NetlinkDiagReq {
    *
    * C: `ndiag_show` at byte 8; values: {@link NdiagShow}.
    *
-   * Schema: netlink_diag.yaml:79
+   * Schema: netlink_diag.yaml:91
    */
   ndiagShow: number;
   /**
@@ -169,7 +200,7 @@ export interface NetlinkDiagReq {
    *
    * C: `ndiag_cookie[2]` at byte 12.
    *
-   * Schema: netlink_diag.yaml:83
+   * Schema: netlink_diag.yaml:95
    */
   ndiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -221,7 +252,7 @@ export function encodeNetlinkDiagReq(value: NetlinkDiagReq): Uint8Array {
  *
  * Since Linux 3.10.
  *
- * Schema: netlink_diag.yaml:89
+ * Schema: netlink_diag.yaml:101
  */
 export interface NetlinkDiagMsg {
   /**
@@ -229,7 +260,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_family` at byte 0; values: {@link AddressFamily}.
    *
-   * Schema: netlink_diag.yaml:95
+   * Schema: netlink_diag.yaml:107
    */
   ndiagFamily: number;
   /**
@@ -237,7 +268,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_type` at byte 1; values: {@link SocketType}.
    *
-   * Schema: netlink_diag.yaml:99
+   * Schema: netlink_diag.yaml:111
    */
   ndiagType: number;
   /**
@@ -245,15 +276,15 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_protocol` at byte 2; values: {@link NetlinkProtocol}.
    *
-   * Schema: netlink_diag.yaml:103
+   * Schema: netlink_diag.yaml:115
    */
   ndiagProtocol: number;
   /**
-   * The socket state: 0 when not connected, 1 when connect(2) set a default destination (NETLINK_UNCONNECTED and NETLINK_CONNECTED inside the kernel; no uapi header names them).
+   * The socket state, connected when connect(2) set a default destination.
    *
-   * C: `ndiag_state` at byte 3.
+   * C: `ndiag_state` at byte 3; values: {@link NetlinkState}.
    *
-   * Schema: netlink_diag.yaml:107
+   * Schema: netlink_diag.yaml:119
    */
   ndiagState: number;
   /**
@@ -261,7 +292,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_portid` at byte 4.
    *
-   * Schema: netlink_diag.yaml:113
+   * Schema: netlink_diag.yaml:123
    */
   ndiagPortid: number;
   /**
@@ -269,7 +300,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_dst_portid` at byte 8.
    *
-   * Schema: netlink_diag.yaml:116
+   * Schema: netlink_diag.yaml:126
    */
   ndiagDstPortid: number;
   /**
@@ -277,7 +308,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_dst_group` at byte 12.
    *
-   * Schema: netlink_diag.yaml:119
+   * Schema: netlink_diag.yaml:129
    */
   ndiagDstGroup: number;
   /**
@@ -285,7 +316,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_ino` at byte 16.
    *
-   * Schema: netlink_diag.yaml:122
+   * Schema: netlink_diag.yaml:132
    */
   ndiagIno: number;
   /**
@@ -293,7 +324,7 @@ export interface NetlinkDiagMsg {
    *
    * C: `ndiag_cookie[2]` at byte 20.
    *
-   * Schema: netlink_diag.yaml:125
+   * Schema: netlink_diag.yaml:135
    */
   ndiagCookie: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -351,7 +382,7 @@ export function encodeNetlinkDiagMsg(value: NetlinkDiagMsg): Uint8Array {
  *
  * Since Linux 3.10.
  *
- * Schema: netlink_diag.yaml:131
+ * Schema: netlink_diag.yaml:141
  */
 export interface NetlinkDiagRing {
   /**
@@ -359,7 +390,7 @@ export interface NetlinkDiagRing {
    *
    * C: `ndr_block_size` at byte 0.
    *
-   * Schema: netlink_diag.yaml:141
+   * Schema: netlink_diag.yaml:151
    */
   blockSize: number;
   /**
@@ -367,7 +398,7 @@ export interface NetlinkDiagRing {
    *
    * C: `ndr_block_nr` at byte 4.
    *
-   * Schema: netlink_diag.yaml:144
+   * Schema: netlink_diag.yaml:154
    */
   blockNr: number;
   /**
@@ -375,7 +406,7 @@ export interface NetlinkDiagRing {
    *
    * C: `ndr_frame_size` at byte 8.
    *
-   * Schema: netlink_diag.yaml:147
+   * Schema: netlink_diag.yaml:157
    */
   frameSize: number;
   /**
@@ -383,7 +414,7 @@ export interface NetlinkDiagRing {
    *
    * C: `ndr_frame_nr` at byte 12.
    *
-   * Schema: netlink_diag.yaml:150
+   * Schema: netlink_diag.yaml:160
    */
   frameNr: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -443,7 +474,7 @@ export const NetlinkDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: netlink_diag.yaml:155
+ * Schema: netlink_diag.yaml:165
  */
 export interface NetlinkDiagAttrs {
   /**
@@ -453,7 +484,7 @@ export interface NetlinkDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: netlink_diag.yaml:161
+   * Schema: netlink_diag.yaml:171
    */
   meminfo?: number[];
   /**
@@ -463,7 +494,7 @@ export interface NetlinkDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: netlink_diag.yaml:168
+   * Schema: netlink_diag.yaml:178
    */
   groups?: number[];
   /**
@@ -473,7 +504,7 @@ export interface NetlinkDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: netlink_diag.yaml:177
+   * Schema: netlink_diag.yaml:187
    */
   rxRing?: NetlinkDiagRing;
   /**
@@ -483,7 +514,7 @@ export interface NetlinkDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: netlink_diag.yaml:182
+   * Schema: netlink_diag.yaml:192
    */
   txRing?: NetlinkDiagRing;
   /**
@@ -493,7 +524,7 @@ export interface NetlinkDiagAttrs {
    *
    * Since Linux 4.6.
    *
-   * Schema: netlink_diag.yaml:187
+   * Schema: netlink_diag.yaml:197
    */
   flags?: number;
   /** Attributes whose type this schema does not know, kept as they came. */

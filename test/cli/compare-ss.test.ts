@@ -107,6 +107,8 @@ describe('rows, as sets of (state, local, peer, Recv-Q, Send-Q)', () => {
     expect(rows(parseTable(named.stdout))).toEqual(rows(parseTable(ssNamed.stdout)));
     const { portid, pid } = ns.sockets.netlink;
     expect(parseTable(numeric.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['0:0', `0:${portid}`]));
+    // A socket connected to the route socket shows it as its peer, group:portid.
+    expect(parseTable(numeric.stdout).map((r) => r.peer)).toContain(`0:${portid}`);
     const command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     expect(parseTable(named.stdout).map((r) => r.local)).toEqual(expect.arrayContaining(['rtnl:kernel', `rtnl:${command}/${pid}`]));
   });

@@ -199,6 +199,11 @@ def main():
     nlg = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     nlg.bind((0, 0x5))
     keep.append(nlg)
+    # And one connected to the first (ss prints its default destination as the peer, 0:PORTID).
+    nlc = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    nlc.bind((0, 0))
+    nlc.connect((nl.getsockname()[0], 0))
+    keep.append(nlc)
 
     # Many connections for the streaming test.
     for _ in range(many):
