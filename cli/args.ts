@@ -31,6 +31,12 @@ export interface CliOptions {
   processes: boolean;
   /** -b: a PACKET socket's classic BPF program. */
   bpf: boolean;
+  /** --tos: an INET socket's TOS, traffic class and class id. */
+  tos: boolean;
+  /** --cgroup: an INET socket's cgroup. */
+  cgroup: boolean;
+  /** --inet-sockopt: an INET socket's boolean socket options. */
+  inetSockopt: boolean;
   /** -T: the processes' threads, each with its id (implies -p). */
   threads: boolean;
   resolve: boolean;
@@ -71,6 +77,9 @@ export const FLAGS = {
   processes: { type: 'boolean', short: 'p' },
   threads: { type: 'boolean', short: 'T' },
   bpf: { type: 'boolean', short: 'b' },
+  tos: { type: 'boolean' },
+  cgroup: { type: 'boolean' },
+  'inet-sockopt': { type: 'boolean' },
   info: { type: 'boolean', short: 'i' },
   oneline: { type: 'boolean', short: 'O' },
   summary: { type: 'boolean', short: 's' },
@@ -190,6 +199,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
     processes: (v.processes ?? false) || (v.threads ?? false),
     threads: v.threads ?? false,
     bpf: v.bpf ?? false,
+    tos: v.tos ?? false,
+    cgroup: v.cgroup ?? false,
+    inetSockopt: v['inet-sockopt'] ?? false,
     resolve: (v.resolve ?? false) && !v.numeric,
     header: !v['no-header'],
     summary: v.summary ?? false,

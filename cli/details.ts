@@ -4,6 +4,7 @@
  * in ss's wording so that people and scripts that read ss can read these.
  */
 import { decodeSockFilter, packetFanoutModeName, PdiFlags, SOCK_FILTER_SIZE, type PacketDiagRing, type PacketFanoutModeName } from '../generated/packet_diag.js';
+import type { InetDiagSockopt } from '../generated/inet_diag.js';
 import type { TcpInfo } from '../generated/tcp.js';
 import { TcpiOptions } from '../generated/tcp.js';
 import { SkMeminfo } from '../generated/sock_diag.js';
@@ -66,10 +67,40 @@ export function extendedInet(s: InetSocket, cgroupPath?: (id: bigint) => string 
   if (s.uid) parts.push(`uid:${s.uid}`);
   parts.push(`ino:${s.inode}`, `sk:${s.cookie.toString(16)}`);
   if (s.mark) parts.push(`fwmark:0x${s.mark.toString(16)}`);
-  if (s.cgroupId !== undefined) parts.push(`cgroup:${cgroupPath?.(s.cgroupId) ?? s.cgroupId.toString()}`);
+  if (s.cgroupId !== undefined) parts.push(cgroupText(s.cgroupId, cgroupPath));
   if (s.skv6only !== undefined && s.family === 'inet6') parts.push(`v6only:${s.skv6only}`);
   if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
   return parts.join(' ');
+}
+
+/** `cgroup:PATH` (-e, --cgroup): the path under the cgroup2 mount, or the id when it has none. */
+export function cgroupText(id: bigint, cgroupPath?: (id: bigint) => string | undefined): string {
+  return `cgroup:${cgroupPath?.(id) ?? id.toString()}`;
+}
+
+/** C's `%#x`: `0x` and hex digits, but a bare `0` for zero. */
+const hash = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
+
+/** `--tos`: `tos:0x10 tclass:0x20 class_id:0x6`, each when the kernel sent it, as ss prints them. */
+export function tosText(s: InetSocket): string {
+  const parts: string[] = [];
+  if (s.tos !== undefined) parts.push(`tos:${hash(s.tos)}`);
+  if (s.tclass !== undefined) parts.push(`tclass:${hash(s.tclass)}`);
+  if (s.classId !== undefined) parts.push(`class_id:${hash(s.classId)}`);
+  return parts.join(' ');
+}
+
+/** ss's words for the options of INET_DIAG_SOCKOPT, in its order (bind_address_no_port it shortens). */
+const SOCKOPT_WORDS: readonly [keyof InetDiagSockopt, string][] = [
+  ['recverr', 'recverr'], ['isIcsk', 'is_icsk'], ['freebind', 'freebind'], ['hdrincl', 'hdrincl'], ['mcLoop', 'mc_loop'],
+  ['transparent', 'transparent'], ['mcAll', 'mc_all'], ['nodefrag', 'nodefrag'], ['bindAddressNoPort', 'bind_addr_no_port'],
+  ['recverrRfc4884', 'recverr_rfc4884'], ['deferConnect', 'defer_connect'],
+];
+
+/** `--inet-sockopt`: `inet-sockopt: ( recverr is_icsk mc_loop)`, the options that are on; '' without the attribute. */
+export function sockoptText(s: InetSocket): string {
+  const o = s.sockopt;
+  return o ? `inet-sockopt: (${SOCKOPT_WORDS.map(([k, word]) => (o[k] ? ` ${word}` : '')).join('')})` : '';
 }
 
 /** `-e` for UNIX sockets, as ss prints it: shutdown arrows, the file's inode and device, pending peers. */

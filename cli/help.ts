@@ -57,6 +57,11 @@ What to show:
                                                        sockdiag -tlT
   -b, --bpf            a PACKET socket's classic BPF filter (needs
                        CAP_NET_ADMIN)                  sockdiag -0b
+      --tos            TOS, traffic class and class id of INET sockets
+                                                       sockdiag -t --tos
+      --cgroup         the cgroup of INET sockets      sockdiag -t --cgroup
+      --inet-sockopt   the INET socket options that are on (recverr,
+                       freebind, transparent, ...)     sockdiag -t --inet-sockopt
   -n, --numeric        numeric ports (the default)     sockdiag -tn
   -r, --resolve        service names for ports, from /etc/services
                                                        sockdiag -tr

@@ -63,6 +63,7 @@ function extFor(table: Table, o: CliOptions): InetDiagExtName[] {
   if (o.memory) ext.push('skmeminfo');
   if (o.info || o.memory) ext.push('meminfo');
   if (o.extended || o.info) ext.push('shutdown');
-  if (o.extended) ext.push('tos', 'tclass');
+  // TCLASS also brings INET_DIAG_CLASS_ID, which --tos prints.
+  if (o.extended || o.tos) ext.push('tos', 'tclass');
   return [...new Set(ext)];
 }

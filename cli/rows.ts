@@ -11,7 +11,7 @@ import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo
 import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
-import { bpfText, extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, timerText } from './details.js';
+import { bpfText, cgroupText, extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, sockoptText, timerText, tosText } from './details.js';
 import { processName, usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
@@ -109,7 +109,8 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerAddr: address(s.dst, s, 0, ctx),
     peerPort: port(s.dport, table, ctx),
     sep: ':',
-    tail: spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : ''),
+    tail: inetTail(s, ctx),
+    ...(o.inetSockopt && s.sockopt ? { lines: [sockoptText(s)] } : {}),
     // ss prints memory and tcp_info on one line under the row.
     more: spaced(o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''),
   };
@@ -157,6 +158,15 @@ export function netlinkRow(s: NetlinkSocketInfo, ctx: RowContext): TextRow {
     tail: socketTail(ctx, s.ndiagIno, o.extended ? extendedNetlink(s) : '', o.memory ? skmemText(s.meminfo) : ''),
     more: '',
   };
+}
+
+/** The words after an INET socket's addresses: -p, -o, -e, then --tos and --cgroup, in ss's order. */
+function inetTail(s: InetSocket, ctx: RowContext): string {
+  const o = ctx.options;
+  let tail = spaced(spaced(o.processes ? usersText(ctx.users?.get(s.inode)) : '', o.timers ? timerText(s) : ''), o.extended ? extendedInet(s, ctx.cgroupPath) : '');
+  if (o.tos) tail = spaced(tail, tosText(s));
+  if (o.cgroup && s.cgroupId !== undefined) tail = spaced(tail, cgroupText(s.cgroupId, ctx.cgroupPath));
+  return tail;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface TextRow {
   tail: string;
   /** The line printed under the row, indented with a tab (-i, -m); '' for none. */
   more: string;
-  /** Further lines under the row, each after a bare tab (a PACKET socket's -e details). */
+  /** Lines under the row before `more`, each after a bare tab (PACKET -e details, --inet-sockopt). */
   lines?: readonly string[];
 }
 
@@ -94,13 +94,17 @@ export class TextTable {
     const w = this.widths!;
     let line = this.leadCells(r) + padStart(r.localAddr, w.localAddr) + r.sep + padEnd(r.localPort, w.localPort) + ' ' + padStart(r.peerAddr, w.peerAddr) + (r.peerSep ?? r.sep);
     const oneline = this.columns.oneline === true;
-    const tail = oneline ? spaced(spaced(r.tail, r.more), r.lines?.join(' ') ?? '') : r.tail;
+    const tail = oneline ? spaced(spaced(r.tail, r.lines?.join(' ') ?? ''), r.more) : r.tail;
     // ss prints no white space at the end of a line: without a tail, the peer port is not padded.
     line += tail === '' ? r.peerPort : padEnd(r.peerPort, w.peerPort) + ' ' + tail;
     // Reading the last character also flattens the line while its pieces are at hand, which makes the chunk cheaper to encode.
     if (!endsPrintable(line)) line = line.trimEnd();
-    this.out.write(r.more === '' || oneline ? line + '\n' : line + '\n\t ' + r.more + '\n');
-    if (r.lines && !oneline) for (const more of r.lines) this.out.write('\t' + more + '\n');
+    let text = line + '\n';
+    if (!oneline) {
+      if (r.lines) for (const l of r.lines) text += '\t' + l + '\n';
+      if (r.more !== '') text += '\t ' + r.more + '\n';
+    }
+    this.out.write(text);
   }
 
   /** The padded Netid, State, Recv-Q and Send-Q cells, each followed by a space (the Netid and State ones when shown). */

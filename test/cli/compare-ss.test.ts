@@ -335,6 +335,27 @@ describe('details', () => {
     }
   });
 
+  it('--tos, --cgroup, --inet-sockopt: the words and the line ss prints for INET sockets', () => {
+    // ss under `ip netns exec` sees no cgroup2 mount (the command remounts /sys) and prints the root
+    // cgroup, id 1, as unreachable:1; sockdiag, run from outside, finds its path.
+    const root = (w: string) => (w === 'cgroup:unreachable:1' ? 'cgroup:/' : w);
+    const rows = (text: string) =>
+      parseTable(text)
+        .map((r) => [r.netid, r.state, r.local, r.peer, ...r.rest.map(root), '|', ...r.details.filter((d) => d.startsWith('inet-sockopt:'))].join(' '))
+        .sort();
+    for (const flags of [['-tuan', '--tos'], ['-tuan', '--cgroup'], ['-tuan', '--inet-sockopt'], ['-tuanO', '--tos', '--cgroup', '--inet-sockopt']]) {
+      const ours = sockdiag(['-N', ns.name, ...flags]);
+      expect(ours.status).toBe(0);
+      expect(rows(ours.stdout), flags.join(' ')).toEqual(rows(ss(ns.name, flags).stdout));
+    }
+    const s = ns.sockets;
+    const tos = parseTable(sockdiag(['-N', ns.name, '-tuan', '--tos']).stdout);
+    expect(tos.find((r) => r.local === endpoint(s.tcp.client.local))?.rest.join(' ')).toMatch(/^tos:0x10 class_id:0x\w+$/);
+    if (s.udp.bound6) expect(tos.find((r) => r.local === endpoint(s.udp.bound6!.local))?.rest.join(' ')).toMatch(/(^| )tclass:0x20( |$)/);
+    const opts = parseTable(sockdiag(['-N', ns.name, '-uan', '--inet-sockopt']).stdout);
+    expect(opts.find((r) => r.local === endpoint(s.udp.connected.local))?.details).toEqual(['inet-sockopt: ( recverr mc_loop mc_all)']);
+  });
+
   it('-e and -b for PACKET and NETLINK sockets: the words and lines ss prints (flags, fanout, ring, BPF program; sk, cb, groups)', () => {
     for (const flags of [['-0ane'], ['-0aneO'], ['-0anem'], ['-0anb'], ['-0anebmO'], ['-ane', '-A', 'netlink']]) {
       const rows = (text: string) =>

@@ -58,6 +58,7 @@ def main():
     server.sendall(b's' * 300)  # client's Recv-Q: 300
     out['tcp']['client'] = tcp_entry(client)
     out['tcp']['server'] = tcp_entry(server)
+    client.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)  # --tos: tos:0x10 (and class_id)
 
     # FIN-WAIT-2 (closer) and CLOSE-WAIT (the side that keeps its end open).
     closer = socket.create_connection(('127.0.0.1', port))
@@ -108,12 +109,14 @@ def main():
     u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u2.connect(u1.getsockname())
     u2.send(b'x' * 100)
+    u2.setsockopt(socket.IPPROTO_IP, 11, 1)  # IP_RECVERR: --inet-sockopt shows recverr
     keep += [u1, u2]
     out['udp']['bound'] = tcp_entry(u1)
     out['udp']['connected'] = tcp_entry(u2)
     if 'ipv6Error' not in out:
         u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         u6.bind(('::1', 0))
+        u6.setsockopt(socket.IPPROTO_IPV6, 67, 0x20)  # IPV6_TCLASS: --tos shows tclass:0x20
         keep.append(u6)
         out['udp']['bound6'] = tcp_entry(u6)
 
