@@ -79,14 +79,14 @@ export function cgroupText(id: bigint, cgroupPath?: (id: bigint) => string | und
 }
 
 /** C's `%#x`: `0x` and hex digits, but a bare `0` for zero. */
-const hash = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
+const sharpHex = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
 
 /** `--tos`: `tos:0x10 tclass:0x20 class_id:0x6`, each when the kernel sent it, as ss prints them. */
 export function tosText(s: InetSocket): string {
   const parts: string[] = [];
-  if (s.tos !== undefined) parts.push(`tos:${hash(s.tos)}`);
-  if (s.tclass !== undefined) parts.push(`tclass:${hash(s.tclass)}`);
-  if (s.classId !== undefined) parts.push(`class_id:${hash(s.classId)}`);
+  if (s.tos !== undefined) parts.push(`tos:${sharpHex(s.tos)}`);
+  if (s.tclass !== undefined) parts.push(`tclass:${sharpHex(s.tclass)}`);
+  if (s.classId !== undefined) parts.push(`class_id:${sharpHex(s.classId)}`);
   return parts.join(' ');
 }
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { IpProtocol, socketTypeName } from '../generated/socket.js';
 import { DecodeError } from '../runtime/codec.js';
 import { DestroyUnsupportedError } from '../query/destroy.js';
-import { createMatcher, describePlan, explainBytecode, FilterSyntaxError, formatFilter, parseFilter, planFilter, type FilterNode } from '../query/filter/index.js';
+import { createMatcher, describePlan, explainBytecode, formatFilter, planFilter, type FilterNode } from '../query/filter/index.js';
 import type { FamilyName } from '../query/families.js';
 import type { InetProtocol } from '../query/types.js';
 import { watch } from '../query/watch.js';
@@ -18,7 +18,7 @@ import { NetlinkError, SyscallError } from '../runtime/errors.js';
 import { interfaceName } from '../runtime/interfaces.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { parseCli, UsageError, type CliOptions } from './args.js';
-import { fileLocation, readFilterFile, type FilterLine } from './filter-file.js';
+import { commandFilter } from './command-filter.js';
 import { HELP } from './help.js';
 import { JsonWriter } from './json.js';
 import { ClosedOutput, Output } from './output.js';
@@ -68,27 +68,14 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     return 0;
   }
   const dumps = planDumps(o);
-  let lines: FilterLine[] = [];
-  if (o.filterFile !== undefined) {
-    try {
-      lines = readFilterFile(o.filterFile);
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      err(`cannot read the filter file '${o.filterFile}': ${why}`);
-      return 2;
-    }
-  }
-  let filter: FilterNode | null = null;
+  let filter: FilterNode | null;
   try {
     // As ss: when only UNIX sockets are listed, src/dst values are UNIX name patterns.
-    filter = parseFilter([...o.filter, ...lines.map((l) => l.text)], { unixNames: dumps.length > 0 && dumps.every((d) => d.table === 'unix') });
+    filter = commandFilter(o, dumps.length > 0 && dumps.every((d) => d.table === 'unix'));
   } catch (e) {
-    if (e instanceof FilterSyntaxError) {
-      const at = fileLocation(e.column, o.filter, lines);
-      err(at ? `bad filter in '${o.filterFile}', line ${at.line}, column ${at.column}: ${e.reason}` : `bad filter at column ${e.column}: ${e.reason}`);
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof UsageError)) throw e;
+    err(e.message);
+    return 2;
   }
   if (o.explain) {
     out.write(explain(filter, dumps));

@@ -1,15 +1,40 @@
 /**
- * `-F FILE`: a filter expression read from a file (`-` for standard input), as ss reads
- * it: the words of the command line's expression first, then the file's lines, each a
- * run of words; lines that start with `#` are comments.
+ * The command's filter expression, as ss reads it: the words of the command line first,
+ * then the lines of `-F FILE` (`-` for standard input), each a run of words; lines that
+ * start with `#` are comments.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { FilterSyntaxError, parseFilter, type FilterNode } from '../query/filter/index.js';
+import { UsageError, type CliOptions } from './args.js';
+
+/**
+ * The filter of the command line `o`; null for none. `unixNames`: read src/dst values as
+ * UNIX name patterns (only UNIX sockets are listed, as ss does then).
+ * @throws UsageError naming the problem: a file that cannot be read, or where a mistake is.
+ */
+export function commandFilter(o: CliOptions, unixNames: boolean): FilterNode | null {
+  let lines: FilterLine[] = [];
+  if (o.filterFile !== undefined) {
+    try {
+      lines = readFilterFile(o.filterFile);
+    } catch (e) {
+      throw new UsageError(`cannot read the filter file '${o.filterFile}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  try {
+    return parseFilter([...o.filter, ...lines.map((l) => l.text)], { unixNames });
+  } catch (e) {
+    if (!(e instanceof FilterSyntaxError)) throw e;
+    const at = fileLocation(e.column, o.filter, lines);
+    throw new UsageError(at ? `bad filter in '${o.filterFile}', line ${at.line}, column ${at.column}: ${e.reason}` : `bad filter at column ${e.column}: ${e.reason}`);
+  }
+}
 
 /** ss reads a line of at most 1023 bytes; a file far past any real filter is a mistake (or /dev/zero). */
 const MAX_BYTES = 1 << 20;
 
 /** A line of the file that holds words, with its 1-based line number. */
-export interface FilterLine {
+interface FilterLine {
   readonly text: string;
   readonly line: number;
 }
@@ -18,7 +43,7 @@ export interface FilterLine {
  * The lines of `path` that hold filter words. Reads at most 1 MiB.
  * @throws Error naming the file and why it cannot be read.
  */
-export function readFilterFile(path: string): FilterLine[] {
+function readFilterFile(path: string): FilterLine[] {
   const fd = path === '-' ? standardInput() : openSync(path, 'r');
   const chunks: Buffer[] = [];
   let total = 0;
@@ -68,7 +93,7 @@ function readWaiting(fd: number, into: Buffer): number {
  * parseFilter joins argv) falls in the file: its line and column, or undefined when it
  * falls in the command line's words.
  */
-export function fileLocation(column: number, words: readonly string[], lines: readonly FilterLine[]): { line: number; column: number } | undefined {
+function fileLocation(column: number, words: readonly string[], lines: readonly FilterLine[]): { line: number; column: number } | undefined {
   let start = words.reduce((n, w) => n + w.length + 1, 0) + 1;
   if (column < start) return undefined;
   for (const l of lines) {
