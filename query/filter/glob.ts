@@ -87,31 +87,78 @@ function set(pattern: string[], start: number): { re: string; end: number } | un
   return undefined;
 }
 
-/** A test of whole text against `pattern`, with fnmatch(3)'s rules (no flags). */
+/** A pattern's parts: `*`, or a test of one character; `never` when fnmatch matches nothing. */
+type Part = '*' | ((c: string) => boolean);
+
+/**
+ * A test of whole text against `pattern`, with fnmatch(3)'s rules (no flags). It runs in
+ * time proportional to the pattern's length times the text's, whatever the pattern: a
+ * RegExp would backtrack exponentially on `*a*a*a...b`.
+ */
 export function globMatcher(pattern: string): (text: string) => boolean {
-  const chars = [...pattern];
-  let re = '';
+  const parts = compile([...pattern]);
+  return parts === 'never' ? () => false : (text) => matchParts(parts, [...text]);
+}
+
+function compile(chars: string[]): Part[] | 'never' {
+  const parts: Part[] = [];
+  const one = (re: string) => {
+    if (re === NEVER) return false;
+    const regexp = new RegExp(`^${re}$`, 'u');
+    parts.push((c) => regexp.test(c));
+    return true;
+  };
   for (let i = 0; i < chars.length; ) {
     const c = chars[i]!;
     if (c === '*') {
-      re += '[^]*';
+      parts.push('*');
       i++;
     } else if (c === '?') {
-      re += '[^]';
+      parts.push(() => true);
       i++;
     } else if (c === '[') {
       const s = set(chars, i);
-      re += s ? s.re : literal(c);
+      if (!s) parts.push((x) => x === '[');
+      else if (!one(s.re)) return 'never';
       i = s ? s.end : i + 1;
     } else if (c === '\\') {
       // A trailing backslash escapes nothing, and fnmatch then matches nothing.
-      re += i + 1 < chars.length ? literal(chars[i + 1]!) : NEVER;
+      if (i + 1 >= chars.length) return 'never';
+      const escaped = chars[i + 1]!;
+      parts.push((x) => x === escaped);
       i += 2;
     } else {
-      re += literal(c);
+      parts.push((x) => x === c);
       i++;
     }
   }
-  const regexp = new RegExp(`^${re}$`, 'u');
-  return (text) => regexp.test(text);
+  return parts;
+}
+
+/**
+ * The classic wildcard walk: match part by part; on a mismatch, let the last `*` take one
+ * more character and go on from there. Every part but `*` takes exactly one character.
+ */
+function matchParts(parts: readonly Part[], text: readonly string[]): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let starText = 0;
+  while (t < text.length) {
+    const part = parts[p];
+    if (part === '*') {
+      star = p++;
+      starText = t;
+    } else if (part !== undefined && part(text[t]!)) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++starText;
+    } else {
+      return false;
+    }
+  }
+  while (parts[p] === '*') p++;
+  return p === parts.length;
 }
