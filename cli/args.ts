@@ -48,6 +48,8 @@ export interface CliOptions {
   filter: string[];
   /** -F: a file (`-`: standard input) whose lines continue the filter expression. */
   filterFile?: string;
+  /** -D: write the kernel's TCP replies to this file (`-`: standard output) instead of a listing. */
+  diagFile?: string;
   /** Print how the filter is compiled instead of listing sockets. */
   explain: boolean;
   /** Destroy the sockets listed (SOCK_DESTROY), as `ss -K`. */
@@ -101,6 +103,7 @@ export const FLAGS = {
   query: { type: 'string', short: 'A', multiple: true },
   net: { type: 'string', short: 'N' },
   filter: { type: 'string', short: 'F', multiple: true },
+  diag: { type: 'string', short: 'D' },
   'no-header': { type: 'boolean', short: 'H' },
   json: { type: 'boolean' },
   ndjson: { type: 'boolean' },
@@ -209,6 +212,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     netns: v.net,
     filter,
     filterFile: v.filter?.[0],
+    diagFile: v.diag,
     explain: v.explain ?? false,
     kill: v.kill ?? false,
     events: v.events ?? false,

@@ -36,6 +36,9 @@ Which sockets (default: connected sockets of every table):
   -F, --filter FILE    read the FILTER expression (more of it) from FILE, '-'
                        for standard input; lines starting with # are comments
                                                        sockdiag -t -F web.filter
+  -D, --diag FILE      write the kernel's TCP replies, raw (netlink messages), to
+                       FILE ('-': standard output) instead of a listing
+                                                       sockdiag -t -D tcp.raw
   -K, --kill           destroy the sockets listed (needs CAP_NET_ADMIN); needs a
                        filter, a state, or -a to mean every one
                                                        sockdiag -K dport = :8080

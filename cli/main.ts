@@ -25,6 +25,7 @@ import { ClosedOutput, Output } from './output.js';
 import { cgroupPaths } from './cgroups.js';
 import { DEFAULT_TABLES, planDumps, STATELESS_TABLES, type Dump } from './plan.js';
 import { socketUsers } from './processes.js';
+import { writeRawDump } from './raw-dump.js';
 import { inetRow, inodeOf, netid, netlinkRow, otherRow, packetRow, stateOf, unixRow, type AnySocket, type OtherSocket, type RowContext } from './rows.js';
 import { Services } from './services.js';
 import { Summary } from './summary.js';
@@ -77,6 +78,10 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     err(e.message);
     return 2;
   }
+  if (o.diagFile !== undefined && !dumps.some((d) => d.table === 'tcp')) {
+    err('-D writes TCP sockets, and the command line lists none');
+    return 2;
+  }
   if (o.explain) {
     out.write(explain(filter, dumps));
     out.flush();
@@ -95,6 +100,7 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
     }
     throw e;
   }
+  if (o.diagFile !== undefined) return rawDump(diag, o.diagFile, dumps, filter, out, err);
   let status = 0;
   try {
     const sink = makeSink(o, dumps, out, netns);
@@ -198,6 +204,28 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `-D FILE`: the kernel's TCP replies, raw; one line on stderr and status 1 or 2 when that cannot be done. */
+function rawDump(diag: SockDiag, path: string, dumps: Dump[], filter: FilterNode | null, out: Output, err: (line: string) => void): number {
+  try {
+    writeRawDump(diag, dumps, filter, path, out);
+    return 0;
+  } catch (e) {
+    if (e instanceof ClosedOutput) return 0;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !(e instanceof SyscallError)) {
+      err(`cannot write '${path}': ${code}`);
+      return 2;
+    }
+    if (e instanceof NetlinkError || e instanceof SyscallError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    diag.close();
   }
 }
 

@@ -100,6 +100,11 @@ describe('-F FILE: the filter expression continued from a file', () => {
     usageError(['-t', '-F', file('bad.filter', '# c\ndport = :22\nor dst 10.0.0.256\n')], new RegExp(`bad filter in '.*bad\\.filter', line 3, column 8: '10\\.0\\.0\\.256' is not an IPv4 or IPv6 address`));
   });
 
+  it('-D: a file that cannot be written, or no TCP table listed: one line, exit 2', () => {
+    usageError(['-t', '-D', join(dir, 'no', 'such', 'dir')], /cannot write '.*dir': ENOENT/);
+    usageError(['-x', '-D', join(dir, 'raw')], /-D writes TCP sockets, and the command line lists none/);
+  });
+
   it('a file that cannot be read, two files, or one too large: one line, exit 2', () => {
     usageError(['-t', '-F', join(dir, 'missing')], /cannot read the filter file '.*missing': ENOENT/);
     usageError(['-t', '-F', dir], /cannot read the filter file '.*': EISDIR/);
