@@ -5,7 +5,6 @@
  */
 import { ALL_STATES, NO_COOKIE } from './inet.js';
 import { decodeNetlinkDiagAttrs, decodeNetlinkDiagMsg, encodeNetlinkDiagReq, NDIAG_PROTO_ALL, NdiagShow, ndiagShowMask, NETLINK_DIAG_MSG_SIZE, type NetlinkDiagAttrs, type NetlinkDiagMsg } from '../generated/netlink_diag.js';
-import { NLMSG_ALIGNTO } from '../generated/netlink.js';
 import { decodePacketDiagAttrs, decodePacketDiagMsg, encodePacketDiagReq, PACKET_DIAG_MSG_SIZE, PacketShow, packetShowMask, type PacketDiagAttrs, type PacketDiagMsg } from '../generated/packet_diag.js';
 import { decodeSmcDiagAttrs, decodeSmcDiagMsg, encodeSmcDiagReq, SMC_DIAG_MSG_SIZE, SmcDiagExt, smcDiagExtMask, type SmcDiagAttrs, type SmcDiagMsg } from '../generated/smc_diag.js';
 import { AddressFamily } from '../generated/socket.js';
@@ -13,9 +12,8 @@ import { encodeTipcSockDiagReq } from '../generated/tipc_sockets_diag.js';
 import { decodeVsockDiagMsg, encodeVsockDiagReq, VSOCK_DIAG_MSG_SIZE, type VsockDiagMsg } from '../generated/vm_sockets_diag.js';
 import { decodeXdpDiagAttrs, decodeXdpDiagMsg, encodeXdpDiagReq, XDP_DIAG_MSG_SIZE, XdpShow, xdpShowMask, type XdpDiagAttrs, type XdpDiagMsg } from '../generated/xdp_diag.js';
 import { copyBytes } from '../runtime/codec.js';
-import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
 
-const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const names = <T extends object>(o: T) => Object.keys(o) as (keyof T)[];
 
 type Header<M> = Omit<M, 'extra'>;
@@ -59,7 +57,7 @@ function record<R>(
 ): R {
   const { extra: _, ...fields } = header(m.view, m.offset, Math.min(m.length, size));
   const target = { family, ...fields };
-  const at = align(size);
+  const at = nlmsgAlign(size);
   return (attrs ? attrs(m.view, m.offset + at, m.length - at, target) : target) as R;
 }
 

@@ -18,14 +18,12 @@ import {
   type InetDiagReqAttrs,
   type TcpStateName,
 } from '../generated/inet_diag.js';
-import { NLMSG_ALIGNTO } from '../generated/netlink.js';
 import { SockDiagMsgType } from '../generated/sock_diag.js';
 import { AddressFamily, IpProtocol } from '../generated/socket.js';
-import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
 import type { InetLookup, InetProtocol, InetQuery, InetSocket, StateName } from './types.js';
 
-const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
-const ATTRS_AT = align(INET_DIAG_MSG_SIZE);
+const ATTRS_AT = nlmsgAlign(INET_DIAG_MSG_SIZE);
 /** The cookie of a request that names no socket by cookie (INET_DIAG_NOCOOKIE in both words). */
 export const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
 /** The largest protocol number that fits the request's u8 sdiag_protocol. */

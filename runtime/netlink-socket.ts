@@ -72,7 +72,8 @@ export interface OpenOptions {
 
 const RECEIVE_BUFFER_BYTES = 32 * 1024;
 const C_INT_SIZE = Int32Array.BYTES_PER_ELEMENT;
-const align = (n: number) => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+/** NLMSG_ALIGN: `n` rounded up to the 4-byte boundary netlink messages and struct payloads start on. */
+export const nlmsgAlign = (n: number): number => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 const kernelAddress = () => encodeSockaddrNl({ family: AddressFamily.netlink, pad: 0, pid: 0, groups: 0 });
 
 /**
@@ -89,7 +90,7 @@ export function parseMessages(view: DataView, length: number): NetlinkMessage[] 
       throw new DecodeError('netlink message', offset, `nlmsg_len ${h.len} with ${length - offset} bytes left in the datagram`);
     }
     out.push({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, view, offset: offset + NLMSGHDR_SIZE, length: h.len - NLMSGHDR_SIZE });
-    offset += align(h.len);
+    offset += nlmsgAlign(h.len);
   }
   return out;
 }
@@ -169,9 +170,9 @@ export class Reply {
     if (err.error === 0) return 'end';
     this.ended = true;
     // The failed request is echoed after struct nlmsgerr unless capped to its header.
-    // Clamped to the payload: a bigger echoed nlmsg_len would overflow align()'s 32-bit arithmetic.
+    // Clamped to the payload: a bigger echoed nlmsg_len would overflow nlmsgAlign()'s 32-bit arithmetic.
     const echoed = m.flags & NlmAckFlags.capped ? 0 : Math.min(Math.max(err.msg.len - NLMSGHDR_SIZE, 0), m.length);
-    throw netlinkError(-err.error, extack(m, align(NLMSGERR_SIZE + echoed)), this.request);
+    throw netlinkError(-err.error, extack(m, nlmsgAlign(NLMSGERR_SIZE + echoed)), this.request);
   }
 
   private done(m: NetlinkMessage): Step {
