@@ -65,12 +65,17 @@ export function timerText(s: InetSocket): string {
 export function extendedInet(s: InetSocket, cgroupPath?: (id: bigint) => string | undefined): string {
   const parts: string[] = [];
   if (s.uid) parts.push(`uid:${s.uid}`);
-  parts.push(`ino:${s.inode}`, `sk:${s.cookie.toString(16)}`);
+  parts.push(inodeCookieText(s.inode, s.cookie));
   if (s.mark) parts.push(`fwmark:0x${s.mark.toString(16)}`);
   if (s.cgroupId !== undefined) parts.push(cgroupText(s.cgroupId, cgroupPath));
   if (s.skv6only !== undefined && s.family === 'inet6') parts.push(`v6only:${s.skv6only}`);
   if (s.shutdown !== undefined) parts.push(shutdownArrows(s.shutdown));
   return parts.join(' ');
+}
+
+/** `ino:N sk:HEX`, the inode and the cookie as ss's -e prints them (INET and PACKET sockets). */
+export function inodeCookieText(inode: number, cookie: bigint): string {
+  return `ino:${inode} sk:${cookie.toString(16)}`;
 }
 
 /** `cgroup:PATH` (-e, --cgroup): the path under the cgroup2 mount, or the id when it has none. */

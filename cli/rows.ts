@@ -11,7 +11,7 @@ import type { NetlinkSocketInfo, PacketSocketInfo, SmcSocketInfo, TipcSocketInfo
 import { stateName } from '../query/inet.js';
 import type { InetSocket, UnixSocket } from '../query/types.js';
 import type { CliOptions, Table } from './args.js';
-import { bpfText, cgroupText, extendedInet, extendedNetlink, extendedUnix, infoText, packetDetails, skmemText, sockoptText, timerText, tosText } from './details.js';
+import { bpfText, cgroupText, extendedInet, extendedNetlink, extendedUnix, infoText, inodeCookieText, packetDetails, skmemText, sockoptText, timerText, tosText } from './details.js';
 import { processName, usersText, type SocketUser } from './processes.js';
 import type { Services } from './services.js';
 import { STATE_LABEL } from './states.js';
@@ -213,7 +213,7 @@ export function packetRow(s: PacketSocketInfo, ctx: RowContext): TextRow {
     peerPort: '',
     sep: ':',
     peerSep: '',
-    tail: socketTail(ctx, s.pdiagIno, o.extended ? `ino:${s.pdiagIno} sk:${s.pdiagCookie.toString(16)}` : '', lines.length > 0 ? '' : skmem),
+    tail: socketTail(ctx, s.pdiagIno, o.extended ? inodeCookieText(s.pdiagIno, s.pdiagCookie) : '', lines.length > 0 ? '' : skmem),
     more: '',
     lines,
   };
