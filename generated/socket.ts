@@ -2,8 +2,10 @@
 /**
  * BSD socket constants the runtime and the diag families use: address families, socket types, IP protocol numbers, and the socket-level options and flags of the calls the runtime makes (socket, setsockopt, recvmsg).
  *
- * Generated from schema/socket.yaml (kernel header <sys/socket.h, netinet/in.h, poll.h, sched.h, fcntl.h>).
+ * Generated from schema/socket.yaml (kernel header <sys/socket.h, sys/uio.h, netinet/in.h, poll.h, sched.h, fcntl.h>).
  */
+import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+
 /**
  * Address families (the sdiag_family of a request, the family of a socket).
  *
@@ -358,4 +360,170 @@ export function openFlagsMask(names: readonly OpenFlagsName[]): number {
 /** The value of a {@link OpenFlags} name, or undefined for a name the schema does not know. */
 export function openFlagsValue(name: string): OpenFlags | undefined {
   return Object.hasOwn(OpenFlags, name) ? OpenFlags[name as OpenFlagsName] : undefined;
+}
+
+/**
+ * One buffer of a scatter/gather call (64-bit Linux; iov_base is a pointer).
+ *
+ * C: `struct iovec`, 16 bytes.
+ *
+ * Schema: socket.yaml:176
+ */
+export interface Iovec {
+  /**
+   * Address of the buffer.
+   *
+   * C: `iov_base` at byte 0.
+   *
+   * Schema: socket.yaml:182
+   */
+  iovBase: bigint;
+  /**
+   * Its length in bytes.
+   *
+   * C: `iov_len` at byte 8.
+   *
+   * Schema: socket.yaml:185
+   */
+  iovLen: bigint;
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
+  extra?: Uint8Array;
+}
+
+/** Size in bytes of `struct iovec` as the schema describes it. */
+export const IOVEC_SIZE = 16;
+
+/**
+ * Decodes `struct iovec` from `length` bytes at `offset`. A shorter payload (an older kernel) leaves the optional members undefined; a longer one keeps its extra bytes.
+ * @throws DecodeError when fewer than 16 bytes are given.
+ */
+export function decodeIovec(view: DataView, offset: number, length: number): Iovec {
+  if (length < 16) needBytes('struct iovec', offset, length, 16);
+  return {
+    iovBase: view.getBigUint64(offset + 0, LE),
+    iovLen: view.getBigUint64(offset + 8, LE),
+    extra: length > 16 ? copyBytes(view, offset + 16, length - 16) : undefined,
+  };
+}
+
+/** Writes `struct iovec` at `offset` (16 bytes, then `extra` if set). Undefined members stay zero. */
+export function writeIovec(value: Iovec, view: DataView, offset: number): void {
+  view.setBigUint64(offset + 0, value.iovBase, LE);
+  view.setBigUint64(offset + 8, value.iovLen, LE);
+  if (value.extra) writeBytes(view, offset + 16, value.extra, value.extra.length);
+}
+
+/** Encodes `struct iovec` into new bytes. */
+export function encodeIovec(value: Iovec): Uint8Array {
+  const bytes = new Uint8Array(IOVEC_SIZE + (value.extra?.length ?? 0));
+  writeIovec(value, new DataView(bytes.buffer), 0);
+  return bytes;
+}
+
+/**
+ * The argument of recvmsg(2) and sendmsg(2) (64-bit Linux; the pointers are 8 bytes).
+ *
+ * C: `struct msghdr`, 56 bytes.
+ *
+ * Schema: socket.yaml:189
+ */
+export interface Msghdr {
+  /**
+   * Address of the buffer for the peer's address.
+   *
+   * C: `msg_name` at byte 0.
+   *
+   * Schema: socket.yaml:194
+   */
+  msgName: bigint;
+  /**
+   * Its size; recvmsg sets it to the address's length.
+   *
+   * C: `msg_namelen` at byte 8.
+   *
+   * Schema: socket.yaml:197
+   */
+  msgNamelen: number;
+  /**
+   * Address of the array of struct iovec.
+   *
+   * C: `msg_iov` at byte 16.
+   *
+   * Schema: socket.yaml:203
+   */
+  msgIov: bigint;
+  /**
+   * Number of struct iovec.
+   *
+   * C: `msg_iovlen` at byte 24.
+   *
+   * Schema: socket.yaml:206
+   */
+  msgIovlen: bigint;
+  /**
+   * Address of the buffer for ancillary data.
+   *
+   * C: `msg_control` at byte 32.
+   *
+   * Schema: socket.yaml:209
+   */
+  msgControl: bigint;
+  /**
+   * Its size.
+   *
+   * C: `msg_controllen` at byte 40.
+   *
+   * Schema: socket.yaml:212
+   */
+  msgControllen: bigint;
+  /**
+   * Flags of the message received (MSG_TRUNC when it was longer than the buffers).
+   *
+   * C: `msg_flags` at byte 48; values: {@link MsgFlags}.
+   *
+   * Schema: socket.yaml:215
+   */
+  msgFlags: number;
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
+  extra?: Uint8Array;
+}
+
+/** Size in bytes of `struct msghdr` as the schema describes it. */
+export const MSGHDR_SIZE = 56;
+
+/**
+ * Decodes `struct msghdr` from `length` bytes at `offset`. A shorter payload (an older kernel) leaves the optional members undefined; a longer one keeps its extra bytes.
+ * @throws DecodeError when fewer than 56 bytes are given.
+ */
+export function decodeMsghdr(view: DataView, offset: number, length: number): Msghdr {
+  if (length < 56) needBytes('struct msghdr', offset, length, 56);
+  return {
+    msgName: view.getBigUint64(offset + 0, LE),
+    msgNamelen: view.getUint32(offset + 8, LE),
+    msgIov: view.getBigUint64(offset + 16, LE),
+    msgIovlen: view.getBigUint64(offset + 24, LE),
+    msgControl: view.getBigUint64(offset + 32, LE),
+    msgControllen: view.getBigUint64(offset + 40, LE),
+    msgFlags: view.getInt32(offset + 48, LE),
+    extra: length > 56 ? copyBytes(view, offset + 56, length - 56) : undefined,
+  };
+}
+
+/** Writes `struct msghdr` at `offset` (56 bytes, then `extra` if set). Undefined members stay zero. */
+export function writeMsghdr(value: Msghdr, view: DataView, offset: number): void {
+  view.setBigUint64(offset + 0, value.msgName, LE);
+  view.setUint32(offset + 8, value.msgNamelen, LE);
+  view.setBigUint64(offset + 16, value.msgIov, LE);
+  view.setBigUint64(offset + 24, value.msgIovlen, LE);
+  view.setBigUint64(offset + 32, value.msgControl, LE);
+  view.setBigUint64(offset + 40, value.msgControllen, LE);
+  view.setInt32(offset + 48, value.msgFlags, LE);
+  if (value.extra) writeBytes(view, offset + 56, value.extra, value.extra.length);
+}
+
+/** Encodes `struct msghdr` into new bytes. */
+export function encodeMsghdr(value: Msghdr): Uint8Array {
+  const bytes = new Uint8Array(MSGHDR_SIZE + (value.extra?.length ?? 0));
+  writeMsghdr(value, new DataView(bytes.buffer), 0);
+  return bytes;
 }

@@ -2,4 +2,51 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** Reference (restructure) decoders for the structs of schema/socket.yaml; for differential tests only. */
 import * as r from 'restructure';
+import type { Iovec, Msghdr } from '../socket.js';
 
+const iovecRaw = new r.Struct({
+m0: new r.Array(r.uint32le, 2),
+m8: new r.Array(r.uint32le, 2),
+});
+/** Converts restructure's raw `struct iovec` to the shape the fast decoder returns. */
+export function convertIovec(raw: any): Iovec {
+return {
+iovBase: ((BigInt(raw.m0[1]) << 32n) | BigInt(raw.m0[0])),
+iovLen: ((BigInt(raw.m8[1]) << 32n) | BigInt(raw.m8[0])),
+extra: undefined,
+};
+}
+/** Decodes a whole `struct iovec` with restructure. */
+export function referenceDecodeIovec(bytes: Uint8Array): Iovec {
+return convertIovec(iovecRaw.fromBuffer(bytes));
+}
+export { iovecRaw };
+const msghdrRaw = new r.Struct({
+m0: new r.Array(r.uint32le, 2),
+m8: r.uint32le,
+m12: new r.Buffer(4),
+m16: new r.Array(r.uint32le, 2),
+m24: new r.Array(r.uint32le, 2),
+m32: new r.Array(r.uint32le, 2),
+m40: new r.Array(r.uint32le, 2),
+m48: r.int32le,
+m52: new r.Buffer(4),
+});
+/** Converts restructure's raw `struct msghdr` to the shape the fast decoder returns. */
+export function convertMsghdr(raw: any): Msghdr {
+return {
+msgName: ((BigInt(raw.m0[1]) << 32n) | BigInt(raw.m0[0])),
+msgNamelen: raw.m8,
+msgIov: ((BigInt(raw.m16[1]) << 32n) | BigInt(raw.m16[0])),
+msgIovlen: ((BigInt(raw.m24[1]) << 32n) | BigInt(raw.m24[0])),
+msgControl: ((BigInt(raw.m32[1]) << 32n) | BigInt(raw.m32[0])),
+msgControllen: ((BigInt(raw.m40[1]) << 32n) | BigInt(raw.m40[0])),
+msgFlags: raw.m48,
+extra: undefined,
+};
+}
+/** Decodes a whole `struct msghdr` with restructure. */
+export function referenceDecodeMsghdr(bytes: Uint8Array): Msghdr {
+return convertMsghdr(msghdrRaw.fromBuffer(bytes));
+}
+export { msghdrRaw };
