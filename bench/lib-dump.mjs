@@ -11,7 +11,7 @@
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
-import { inet, inetAsync, parseFilter, readerThreadReady, readerThreadStats, SockDiag } from '../dist/query/index.js';
+import { inet, inetAsync, parseFilter, readerThreadReady, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/query/index.js';
 import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
 import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
 import { NLMSGHDR_SIZE, NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
@@ -25,7 +25,7 @@ const { values } = parseArgs({
     filter: { type: 'string' },
     count: { type: 'string', default: '10000' },
     'no-thread': { type: 'boolean', default: false },
-    // The reader thread already running when the dump starts, as in a process that has dumped before.
+    // The reader thread already running when the dump starts, as in a process that has dumped before (async dumps use it).
     'thread-ready': { type: 'boolean', default: false },
   },
 });
@@ -66,7 +66,7 @@ if (values.mode === 'sync' || values.mode === 'async') {
     }
   }
   const ms = performance.now() - t0;
-  result = { mode: values.mode, sockets, withInfo, ms, checksum: sum, readerThread: readerThreadStats() };
+  result = { mode: values.mode, sockets, withInfo, ms, checksum: sum, ringReceiver: ringReceiverStats(), readerThread: readerThreadStats() };
 } else if (values.mode === 'decode') {
   // The decoder's own cost: the dump's datagrams are received and copied first (not
   // timed, decoder untouched), then decoded once, as cold as in a real dump (ms),

@@ -58,3 +58,4 @@ export { DecodeError } from '../runtime/codec.js';
 export { NetlinkError, SyscallError } from '../runtime/errors.js';
 export type { NetnsSpec } from '../runtime/netns.js';
 export { readerThreadReady, readerThreadStats, startReaderThread, type ReaderThreadStats } from '../runtime/reader-thread.js';
+export { ringReceiverStats, startRingReceiver, type RingReceiverStats } from '../runtime/ring-receive.js';

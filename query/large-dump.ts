@@ -1,15 +1,18 @@
 /**
- * When to start the reader thread (runtime/reader-thread.ts) for a dump. Its start-up
- * costs 40-50 ms of another CPU, and a dump hands over to it only once it is up: for
- * a dump of 10,000 sockets that made the dump slower (bench: 64 -> 87 ms), for
- * 100,000 faster (248 -> 220 ms). So it is started before a dump of a namespace that
- * holds many sockets, as the kernel counts them in /proc/net/sockstat.
+ * When to receive a dump ahead of its decoding: on io_uring's kernel workers
+ * (runtime/ring-receive.ts) for blocking reads, on the reader thread
+ * (runtime/reader-thread.ts) for reads on the event loop or where io_uring is not
+ * available. Either costs more than it gives on small dumps (the thread's start-up
+ * takes 40-50 ms of another CPU: a dump of 10,000 sockets went from 64 to 87 ms), so
+ * they serve namespaces that hold many sockets, as the kernel counts them in
+ * /proc/net/sockstat.
  */
 import { readFileSync } from 'node:fs';
 import { withNetns, type NetnsSpec } from '../runtime/netns.js';
 import { startReaderThread } from '../runtime/reader-thread.js';
+import { startRingReceiver } from '../runtime/ring-receive.js';
 
-/** A namespace with at least this many sockets has its dumps received on the reader thread. */
+/** A namespace with at least this many sockets has its dumps received ahead of their decoding. */
 export const LARGE_DUMP_SOCKETS = 50_000;
 
 /**
@@ -27,11 +30,13 @@ export function socketsInUse(netns?: NetnsSpec): number | undefined {
   }
 }
 
-let started = false;
-
-/** Starts the reader thread when the namespace's dumps are likely large enough to gain from it. */
-export function startReaderThreadIfLarge(netns?: NetnsSpec): void {
-  if (started || (socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
-  started = true;
+/**
+ * Readies the receiver a dump of the namespace will use, when its dumps are likely
+ * large enough to gain from one: the io_uring receiver for `blocking` reads where
+ * io_uring works, else the reader thread.
+ */
+export function prepareLargeDump(netns: NetnsSpec | undefined, blocking: boolean): void {
+  if ((socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
+  if (blocking && startRingReceiver()) return;
   startReaderThread();
 }

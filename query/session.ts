@@ -9,7 +9,7 @@ import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
 import { interfaceIndex } from '../runtime/interfaces.js';
 import { NetlinkSocket, type NetlinkMessage, type OpenOptions, type ReplyEnd } from '../runtime/netlink-socket.js';
-import { startReaderThreadIfLarge } from './large-dump.js';
+import { prepareLargeDump } from './large-dump.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
 import { FAMILIES, type FamilyName, type FamilySockets } from './families.js';
@@ -86,8 +86,8 @@ export class SockDiag implements Disposable {
   /**
    * Opens a sock_diag socket, inside `options.netns` when given. `rcvbuf` and
    * `readerThread` are passed to {@link NetlinkSocket.open}; with `readerThread`
-   * (the default), a dump of a namespace holding 50,000 sockets or more starts the
-   * reader thread first (query/large-dump.ts).
+   * (the default), a dump of a namespace holding 50,000 sockets or more sets up the
+   * io_uring receiver (blocking dumps) or the reader thread first (query/large-dump.ts).
    */
   static open(options: QueryOptions & Pick<OpenOptions, 'rcvbuf' | 'readerThread'> = {}): SockDiag {
     const { netns, rcvbuf, readerThread = true } = options;
@@ -261,7 +261,7 @@ export class SockDiag implements Disposable {
    * (by cookie) not yielded before, so no socket appears twice.
    */
   private *run<T>(d: DumpSpec<T>): Generator<T, ReplyEnd> {
-    if (this.readerThread) startReaderThreadIfLarge(this.netns);
+    if (this.readerThread) prepareLargeDump(this.netns, true);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -289,7 +289,7 @@ export class SockDiag implements Disposable {
 
   /** {@link SockDiag.run} on the event loop. */
   private async *runAsync<T>(d: DumpSpec<T>): AsyncGenerator<T, ReplyEnd> {
-    if (this.readerThread) startReaderThreadIfLarge(this.netns);
+    if (this.readerThread) prepareLargeDump(this.netns, false);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { NR_IO_URING_ENTER, NR_IO_URING_SETUP } from '../generated/io_uring.js';
 import { SyscallError } from './errors.js';
 
 // Required when this module is evaluated, not imported ahead of it: the reader thread
@@ -27,6 +28,10 @@ const c = {
   setns: libc.func('int setns(int fd, int nstype)'),
   if_nametoindex: libc.func('unsigned int if_nametoindex(const char *name)'),
   if_indextoname: libc.func('char *if_indextoname(unsigned int index, _Out_ char *name)'),
+  // syscall(2) is variadic; these are the two shapes io_uring's calls take (all integer arguments, so bound as fixed).
+  syscallSetup: libc.func('syscall', 'long', ['long', 'uint32', 'void *']),
+  syscallEnter: libc.func('syscall', 'long', ['long', 'int', 'uint32', 'uint32', 'uint32', 'void *', 'size_t']),
+  mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t offset)'),
 };
 
 /** IF_NAMESIZE of net/if.h: the buffer if_indextoname() writes into. */
@@ -126,4 +131,35 @@ export function ifIndexToName(index: number): string | undefined {
   const buf = Buffer.alloc(IF_NAMESIZE);
   if (c.if_indextoname(index, buf) === null) return undefined;
   return buf.toString('latin1', 0, buf.indexOf(0) === -1 ? IF_NAMESIZE : buf.indexOf(0));
+}
+
+/** io_uring_setup(2): a ring of at least `entries` entries; `params` (struct io_uring_params) is filled in. Returns the ring's descriptor. */
+export function ioUringSetup(entries: number, params: Uint8Array): number {
+  return check('io_uring_setup', Number(c.syscallSetup(NR_IO_URING_SETUP, entries, params)));
+}
+
+/**
+ * io_uring_enter(2): submits `toSubmit` entries and, with IORING_ENTER_GETEVENTS in
+ * `flags`, waits for `minComplete` completions. Returns the entries submitted; 0 when
+ * a wait was interrupted (EINTR), which callers treat as a spurious wake-up.
+ */
+export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, flags: number): number {
+  const n = Number(c.syscallEnter(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags, null, 0));
+  if (n < 0 && koffi.errno() === EINTR) return 0;
+  return check('io_uring_enter', n);
+}
+
+/** Memory mapped by {@link mmap}: its address, and the same bytes as an ArrayBuffer. It is never unmapped. */
+export interface Mapping {
+  address: bigint;
+  memory: ArrayBuffer;
+}
+
+/** mmap(2) of `length` bytes at a place the kernel chooses. */
+export function mmap(length: number, prot: number, flags: number, fd: number, offset: number): Mapping {
+  const pointer = c.mmap(null, length, prot, flags, fd, offset);
+  const address = koffi.address(pointer) as bigint;
+  // MAP_FAILED is (void *) -1.
+  if (address === 0xffffffffffffffffn) throw new SyscallError('mmap', koffi.errno());
+  return { address, memory: koffi.view(pointer, length) };
 }

@@ -30,6 +30,7 @@ import { DecodeError, LE, needBytes } from './codec.js';
 import { NetlinkError, SyscallError } from './errors.js';
 import * as libc from './libc.js';
 import { ThreadedReceive, type Datagram } from './reader-thread.js';
+import { RingReceive } from './ring-receive.js';
 import { withNetns, type NetnsSpec } from './netns.js';
 
 /**
@@ -63,8 +64,9 @@ export interface OpenOptions {
   /** Multicast groups to join. */
   groups?: readonly number[];
   /**
-   * Let the process's reader thread, when it runs (see startReaderThread), receive
-   * this socket's dumps while this thread decodes (runtime/reader-thread.ts).
+   * Let the process's io_uring receiver (blocking reads; see startRingReceiver) or its
+   * reader thread (see startReaderThread), when one is set up, receive this socket's
+   * dumps while this thread decodes (runtime/ring-receive.ts, runtime/reader-thread.ts).
    * Default true; the order and content of what is received do not change.
    */
   readerThread?: boolean;
@@ -201,8 +203,11 @@ export class NetlinkSocket implements Disposable {
   private readonly sender = new Uint8Array(SOCKADDR_NL_SIZE);
   private poller: node.PollHandle | undefined;
   private wake: (() => void) | undefined;
-  /** The reader thread's receive of the reply being read, while it has one. */
-  private threaded: ThreadedReceive | undefined;
+  /**
+   * The receive of the reply being read by the io_uring receiver (blocking reads) or
+   * the reader thread, while one has it.
+   */
+  private threaded: RingReceive | ThreadedReceive | undefined;
 
   private constructor(
     /** The file descriptor (non-blocking, close-on-exec). */
@@ -348,18 +353,19 @@ export class NetlinkSocket implements Disposable {
         this.threaded?.cancel();
         await this.drainAsync(reply);
       }
-      await this.threaded?.finishAsync();
+      await this.threadedAsync()?.finishAsync();
       this.threaded = undefined;
     }
   }
 
   /**
-   * The next datagram of `reply`: from the reader thread while it has the reply, else
-   * read here. A dump is handed to the thread at a datagram boundary, once the thread
-   * is running, ready and free.
+   * The next datagram of `reply`: from the io_uring receiver or the reader thread while
+   * one has the reply, else read here. A dump is handed over at a datagram boundary,
+   * to the ring when it is set up and free, else to the thread once it is running,
+   * ready and free.
    */
   private nextDatagram(reply: Reply): Datagram {
-    const threaded = this.threaded ?? this.handOver(reply);
+    const threaded = this.threaded ?? this.handOver(reply, true);
     if (threaded) {
       const datagram = threaded.next();
       if (datagram) return datagram;
@@ -372,7 +378,7 @@ export class NetlinkSocket implements Disposable {
 
   /** Like {@link NetlinkSocket.nextDatagram}, waiting on the event loop; undefined when the socket is closed while waiting. */
   private async nextDatagramAsync(reply: Reply): Promise<Datagram | undefined> {
-    const threaded = this.threaded ?? this.handOver(reply);
+    const threaded = this.threadedAsync() ?? this.handOver(reply, false);
     if (threaded) {
       const datagram = await threaded.nextAsync();
       if (datagram) return datagram;
@@ -382,9 +388,21 @@ export class NetlinkSocket implements Disposable {
     return length === undefined ? undefined : { view: this.view, length };
   }
 
-  private handOver(reply: Reply): ThreadedReceive | undefined {
+  /**
+   * Hands a dump's remaining datagrams over, for `blocking` reads to the io_uring
+   * receiver first, else to the reader thread; undefined when neither takes it.
+   */
+  private handOver(reply: Reply, blocking: true): RingReceive | ThreadedReceive | undefined;
+  private handOver(reply: Reply, blocking: false): ThreadedReceive | undefined;
+  private handOver(reply: Reply, blocking: boolean): RingReceive | ThreadedReceive | undefined {
     if (!this.useReaderThread || !reply.dump || reply.ended) return undefined;
-    return (this.threaded = ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack));
+    const ring = blocking ? RingReceive.begin(this.fd) : undefined;
+    return (this.threaded = ring ?? ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack));
+  }
+
+  /** The reader thread's receive, on the event-loop path (which never hands a reply to the ring). */
+  private threadedAsync(): ThreadedReceive | undefined {
+    return this.threaded instanceof ThreadedReceive ? this.threaded : undefined;
   }
 
   private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {
@@ -470,7 +488,7 @@ export class NetlinkSocket implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     this.pending.clear();
-    // The reader thread lets go of the descriptor before it is closed.
+    // The ring or the reader thread lets go of the descriptor before it is closed.
     this.threaded?.finish();
     this.threaded = undefined;
     // Stop polling before the descriptor is closed (and its number reused).
