@@ -454,7 +454,7 @@ async function profile(w: Workload): Promise<string> {
   const j = JSON.parse(run.stdout) as { ms: number; sockets: number };
   const sections = files.map((f, i) => [
     i === 0
-      ? '#### Main thread (decoding)\n\nThe io_uring receiver (runtime/ring-receive.js) receives on a kernel worker thread, which the profile does not see: this thread waits for it inside `io_uring_enter`, whose time V8 puts on the JavaScript function that called it (`reap`, or one it was inlined into).'
+      ? '#### Main thread (decoding)\n\nThe io_uring receiver (runtime/ring-receive.js) receives on a kernel worker thread, which the profile does not see: this thread waits for it inside `io_uring_enter` (`ioUringEnter` in runtime/libc.js, or a function V8 inlined it into): that is the time the kernel was behind.'
       : '#### Reader thread (receiving)\n\n`recvfrom` is the kernel producing and copying the dump; `runJob` and `serve` include waiting for free slots and for the job.',
     '',
     profileMarkdown(summarise(join(dir, f), 15, PKG)),
