@@ -82,7 +82,13 @@ export interface InetQuery extends DumpOptions {
   family?: 'inet' | 'inet6' | 'all';
   /** Default `tcp`. */
   protocol?: InetProtocol;
-  /** States to report (default all). UDP sockets that are not connected are in state `close`. */
+  /**
+   * States to report (default all). UDP sockets that are not connected are in state
+   * `close`. All includes `bound-inactive` (Linux 6.8+: bound, neither listening nor
+   * connected), for which the kernel walks its whole bind table: about 20 ms more per
+   * dump of 100,000 TCP sockets (AMD EPYC, 6.18). Naming the states wanted, as the
+   * command does, skips that walk.
+   */
   states?: readonly TcpStateName[];
   /** Extensions to ask for: `info` (tcp_info), `meminfo`, `skmeminfo`, `cong`, `vegasinfo` (congestion-control info), `tos`, `tclass`, `shutdown`. */
   ext?: readonly InetDiagExtName[];
