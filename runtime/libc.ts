@@ -149,6 +149,9 @@ export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, 
   return check('io_uring_enter', n);
 }
 
+/** The size of a C pointer in this process, in bytes. */
+export const POINTER_BYTES: number = koffi.sizeof('void *');
+
 /** Memory mapped by {@link mmap}: its address, and the same bytes as an ArrayBuffer. It is never unmapped. */
 export interface Mapping {
   address: bigint;

@@ -24,7 +24,9 @@
  * {@link startRingReceiver} has made it (query/large-dump.ts does, before a large
  * blocking dump) and lives until the process exits. Where io_uring is missing or
  * refused (kernels before 5.6, io_uring_disabled, seccomp filters of containers),
- * startRingReceiver says so and dumps use the reader thread.
+ * startRingReceiver says so and dumps use the reader thread; a kernel that refuses the
+ * entries themselves (5.1-5.5) retires the ring at its first receive, and the socket
+ * reads that reply itself.
  */
 import { constants } from 'node:os';
 import {
@@ -58,7 +60,7 @@ const SLOT_BYTES = 64 * 1024;
 const CHAIN = 16;
 /** Per slot, after the data: its struct msghdr, struct iovec and struct sockaddr_nl (8-byte aligned). */
 const HEADER_BYTES = (MSGHDR_SIZE + IOVEC_SIZE + SOCKADDR_NL_SIZE + 7) & ~7;
-const { EAGAIN, ECANCELED } = constants.errno;
+const { EAGAIN, ECANCELED, EINVAL, EOPNOTSUPP } = constants.errno;
 
 interface Ring {
   fd: number;
@@ -112,6 +114,8 @@ export function startRingReceiver(): boolean {
 }
 
 function open(): Ring | null {
+  // The schema lays struct msghdr and iovec out for 64-bit Linux.
+  if (libc.POINTER_BYTES !== 8) return null;
   let fd = -1;
   try {
     const raw = new Uint8Array(IO_URING_PARAMS_SIZE);
@@ -323,9 +327,16 @@ export class RingReceive {
   private complete(slot: number, res: number): void {
     this.lengths[slot] = EMPTY;
     if (res < 0) {
-      // EAGAIN: the queue was empty (the reply had ended); ECANCELED: an earlier link failed.
-      if (res !== -EAGAIN && res !== -ECANCELED) this.failure ??= new SyscallError('recvmsg', -res, 'receiving on an io_uring worker');
       this.stopped = true;
+      // EAGAIN: the queue was empty (the reply had ended); ECANCELED: an earlier link failed.
+      if (res === -EAGAIN || res === -ECANCELED) return;
+      // A kernel that refuses the entry itself (5.1-5.5 lack IOSQE_ASYNC) received nothing:
+      // the ring is retired, and the socket reads the reply on its own.
+      if (res === -EINVAL || res === -EOPNOTSUPP) {
+        ring = null;
+        return;
+      }
+      this.failure ??= new SyscallError('recvmsg', -res, 'receiving on an io_uring worker');
       return;
     }
     if (this.failure) return;
