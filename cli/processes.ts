@@ -3,7 +3,7 @@
  * links under `/proc/PID/fd`, as ss does; `-T`: which threads, under
  * `/proc/PID/task/TID/fd`.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { opendirSync, readFileSync, readlinkSync, type Dir } from 'node:fs';
 import { displayBytes } from '../query/display.js';
 
 /** A process holding a socket through one of its file descriptors. */
@@ -63,12 +63,23 @@ export function usersText(list: readonly SocketUser[] | undefined): string {
   return `users:(${list.map((u) => `(${JSON.stringify(u.name)},pid=${u.pid}${u.tid === undefined ? '' : `,tid=${u.tid}`},fd=${u.fd})`).join(',')})`;
 }
 
+/**
+ * The names in `dir` in the kernel's order, as ss reads them (readdirSync sorts them as
+ * text, which puts fd 10 before fd 9 and pid 1000 before pid 999); what could be read
+ * when the directory goes away meanwhile.
+ */
 function safeList(dir: string): string[] {
+  const names: string[] = [];
+  let d: Dir | undefined;
   try {
-    return readdirSync(dir);
+    d = opendirSync(dir);
+    for (let e = d.readSync(); e !== null; e = d.readSync()) names.push(e.name);
   } catch {
-    return [];
+    // A process that exits while it is read: what was read stands.
+  } finally {
+    d?.closeSync();
   }
+  return names;
 }
 
 /**

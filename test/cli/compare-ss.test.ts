@@ -5,7 +5,9 @@
  *
  * sockdiag's default is numeric (ss -n): it is compared with `ss -n...` throughout.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -472,6 +474,38 @@ describe('details', () => {
     expect(listener?.rest.join(' ')).toBe(
       `users:(("${s.thread.name}",pid=${s.pid},tid=${s.thread.tid},fd=${fd}),("${commOf(s.pid)}",pid=${s.pid},tid=${s.pid},fd=${fd}))`,
     );
+  });
+});
+
+describe('the holders of one socket', () => {
+  it('-xap lists them in the order ss does: the kernel\'s order of /proc, last found first (fd 10 before fd 9)', async () => {
+    // One socket behind three descriptors of one process: its own, 9 and 10. The kernel
+    // lists /proc/PID/fd in numeric order; sorted as text, "10" would come before "9".
+    const code = [
+      'import os, socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      `s.bind(b"\\0sockdiag-order-${process.pid}")`,
+      'os.dup2(s.fileno(), 9)',
+      'os.dup2(s.fileno(), 10)',
+      'print(s.fileno(), os.fstat(s.fileno()).st_ino, flush=True)',
+      'sys.stdin.read()',
+    ].join('\n');
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'python3', '-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once('line', resolve);
+        child.once('exit', (c) => reject(new Error(`python3 exited (${c}) before binding its socket`)));
+      });
+      const [fd, inode] = line.split(' ').map(Number) as [number, number];
+      const { ours, theirs } = both(['-xap'], { unix: true });
+      const holders = (rows: Row[]) => rows.find((r) => r.local.endsWith(` ${inode}`))?.rest.join(' ');
+      // ip netns exec runs python3 in its own process (exec), so the pid is the child's.
+      const users = [10, 9, fd].map((n) => `("${commOf(child.pid!)}",pid=${child.pid},fd=${n})`).join(',');
+      expect(holders(theirs)).toBe(`users:(${users})`);
+      expect(holders(ours)).toBe(holders(theirs));
+    } finally {
+      child.kill();
+    }
   });
 });
 
