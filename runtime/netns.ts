@@ -16,12 +16,15 @@ export type NetnsSpec = { name: string } | { path: string } | { pid: number };
 /** The namespace file of `spec` and words for it in messages. */
 function locate(spec: NetnsSpec): { path: string; label: string } {
   if ('name' in spec) {
-    if (spec.name === '' || spec.name === '.' || spec.name === '..' || spec.name.includes('/')) {
+    if (typeof spec.name !== 'string' || spec.name === '' || spec.name === '.' || spec.name === '..' || spec.name.includes('/')) {
       throw new TypeError(`not a network namespace name: ${JSON.stringify(spec.name)}`);
     }
     return { path: `/run/netns/${spec.name}`, label: `network namespace "${spec.name}"` };
   }
-  if ('path' in spec) return { path: spec.path, label: `network namespace ${spec.path}` };
+  if ('path' in spec) {
+    if (typeof spec.path !== 'string' || spec.path === '') throw new TypeError(`not a network namespace file: ${JSON.stringify(spec.path)}`);
+    return { path: spec.path, label: `network namespace ${spec.path}` };
+  }
   if (!Number.isSafeInteger(spec.pid) || spec.pid <= 0) throw new TypeError(`not a process id: ${spec.pid}`);
   return { path: `/proc/${spec.pid}/ns/net`, label: `network namespace of process ${spec.pid}` };
 }

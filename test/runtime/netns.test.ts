@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TcpState, decodeInetDiagMsg } from '../../generated/inet_diag.js';
-import { NetlinkSocket, withNetns } from '../../runtime/index.js';
+import { NetlinkSocket, withNetns, type NetnsSpec } from '../../runtime/index.js';
 import { BY_FAMILY, DUMP, SOCK_DIAG, isRoot, openFds, tcpDumpRequest } from './requests.js';
 
 const NAME = `sockdiag-rt-${process.pid}`;
@@ -34,6 +34,14 @@ describe('namespace errors', () => {
   it('refuses names that are not plain names', () => {
     expect(() => withNetns({ name: '../etc' }, () => 0)).toThrow(TypeError);
     expect(() => withNetns({ pid: -1 }, () => 0)).toThrow(TypeError);
+  });
+
+  it('refuses a spec without its string (JavaScript callers), naming what it got', () => {
+    const bad = (spec: unknown) => () => withNetns(spec as NetnsSpec, () => 0);
+    expect(bad({ name: undefined })).toThrow('not a network namespace name: undefined');
+    expect(bad({ name: 7 })).toThrow('not a network namespace name: 7');
+    expect(bad({ path: '' })).toThrow('not a network namespace file: ""');
+    expect(bad({ path: null })).toThrow('not a network namespace file: null');
   });
 });
 
