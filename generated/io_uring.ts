@@ -2,7 +2,7 @@
 /**
  * The part of io_uring(7) the runtime uses to receive a dump on the kernel's own worker threads (runtime/ring-receive.ts): the set-up and enter system calls, the ring layout they report, the submission and completion entries of a receive, and the mmap(2) arguments that map the rings into the process.
  *
- * Generated from schema/io_uring.yaml (kernel header <linux/io_uring.h, sys/syscall.h, sys/mman.h>).
+ * Generated from schema/io_uring.yaml (kernel header <linux/io_uring.h, sys/syscall.h, sys/mman.h, sys/eventfd.h>).
  */
 import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
 import { type MsgFlags } from './socket.js';
@@ -28,11 +28,21 @@ export const NR_IO_URING_SETUP = 425;
  */
 export const NR_IO_URING_ENTER = 426;
 /**
+ * System call number of io_uring_register(2).
+ *
+ * C: `__NR_io_uring_register`.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: io_uring.yaml:23
+ */
+export const NR_IO_URING_REGISTER = 427;
+/**
  * mmap(2) offset of the submission queue ring (and, with IORING_FEAT_SINGLE_MMAP, the completion queue ring).
  *
  * C: `IORING_OFF_SQ_RING`.
  *
- * Schema: io_uring.yaml:23
+ * Schema: io_uring.yaml:30
  */
 export const IORING_OFF_SQ_RING = 0;
 /**
@@ -40,7 +50,7 @@ export const IORING_OFF_SQ_RING = 0;
  *
  * C: `IORING_OFF_CQ_RING`.
  *
- * Schema: io_uring.yaml:27
+ * Schema: io_uring.yaml:34
  */
 export const IORING_OFF_CQ_RING = 0x8000000;
 /**
@@ -48,7 +58,7 @@ export const IORING_OFF_CQ_RING = 0x8000000;
  *
  * C: `IORING_OFF_SQES`.
  *
- * Schema: io_uring.yaml:31
+ * Schema: io_uring.yaml:38
  */
 export const IORING_OFF_SQES = 0x10000000;
 /**
@@ -56,10 +66,10 @@ export const IORING_OFF_SQES = 0x10000000;
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:36
+ * Schema: io_uring.yaml:43
  */
 export const IoringFeat = Object.freeze({
-    /** One mmap(2) maps both rings. C: `IORING_FEAT_SINGLE_MMAP`. Since Linux 5.4. Schema: io_uring.yaml:41 */
+    /** One mmap(2) maps both rings. C: `IORING_FEAT_SINGLE_MMAP`. Since Linux 5.4. Schema: io_uring.yaml:48 */
     'single-mmap': 1,
   } as const);
 
@@ -94,10 +104,10 @@ export function ioringFeatValue(name: string): IoringFeat | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:46
+ * Schema: io_uring.yaml:53
  */
 export const IoringEnter = Object.freeze({
-    /** Wait until at least min_complete completions are posted. C: `IORING_ENTER_GETEVENTS`. Schema: io_uring.yaml:51 */
+    /** Wait until at least min_complete completions are posted. C: `IORING_ENTER_GETEVENTS`. Schema: io_uring.yaml:58 */
     'getevents': 1,
   } as const);
 
@@ -128,16 +138,83 @@ export function ioringEnterValue(name: string): IoringEnter | undefined {
 }
 
 /**
+ * Operations of io_uring_register(2) (only those the runtime uses).
+ *
+ * Values by name.
+ *
+ * Schema: io_uring.yaml:62
+ */
+export const IoUringRegisterOp = Object.freeze({
+    /** Signal an eventfd (arg points to its descriptor, nr_args 1) for every completion posted. C: `IORING_REGISTER_EVENTFD`. Since Linux 5.2. Schema: io_uring.yaml:67 */
+    'eventfd': 4,
+  } as const);
+
+/** A value of {@link IoUringRegisterOp}. */
+export type IoUringRegisterOp = (typeof IoUringRegisterOp)[keyof typeof IoUringRegisterOp];
+/** A name of {@link IoUringRegisterOp}. */
+export type IoUringRegisterOpName = keyof typeof IoUringRegisterOp;
+
+const ioUringRegisterOpByValue = new Map<number, IoUringRegisterOpName>(Object.entries(IoUringRegisterOp).map(([k, v]) => [v, k as IoUringRegisterOpName]));
+
+/** The name of a {@link IoUringRegisterOp} value, or undefined for a value the schema does not know. */
+export function ioUringRegisterOpName(value: number): IoUringRegisterOpName | undefined {
+  return ioUringRegisterOpByValue.get(value);
+}
+
+/** The value of a {@link IoUringRegisterOp} name, or undefined for a name the schema does not know. */
+export function ioUringRegisterOpValue(name: string): IoUringRegisterOp | undefined {
+  return Object.hasOwn(IoUringRegisterOp, name) ? IoUringRegisterOp[name as IoUringRegisterOpName] : undefined;
+}
+
+/**
+ * Flags of eventfd(2).
+ *
+ * Flags by name.
+ *
+ * Schema: io_uring.yaml:72
+ */
+export const Efd = Object.freeze({
+    /** Close the descriptor on exec. C: `EFD_CLOEXEC`. Schema: io_uring.yaml:77 */
+    'cloexec': 0x80000,
+  } as const);
+
+/** A value of {@link Efd}. */
+export type Efd = (typeof Efd)[keyof typeof Efd];
+/** A name of {@link Efd}. */
+export type EfdName = keyof typeof Efd;
+
+const efdByValue = new Map<number, EfdName>(Object.entries(Efd).map(([k, v]) => [v, k as EfdName]));
+
+/** The names of the flags set in `mask`; bits the schema does not know are ignored. */
+export function efdNames(mask: number): EfdName[] {
+  const names: EfdName[] = [];
+  for (const [v, k] of efdByValue) if (v !== 0 && (mask & v) === v) names.push(k);
+  return names;
+}
+
+/** The mask with the named flags set. */
+export function efdMask(names: readonly EfdName[]): number {
+  let mask = 0;
+  for (const n of names) mask |= Efd[n];
+  return mask >>> 0;
+}
+
+/** The value of a {@link Efd} name, or undefined for a name the schema does not know. */
+export function efdValue(name: string): Efd | undefined {
+  return Object.hasOwn(Efd, name) ? Efd[name as EfdName] : undefined;
+}
+
+/**
  * Flags of a submission queue entry.
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:55
+ * Schema: io_uring.yaml:81
  */
 export const Iosqe = Object.freeze({
-    /** The next entry starts only once this one has completed (a chain); an error ends the chain. C: `IOSQE_IO_LINK`. Since Linux 5.3. Schema: io_uring.yaml:60 */
+    /** The next entry starts only once this one has completed (a chain); an error ends the chain. C: `IOSQE_IO_LINK`. Since Linux 5.3. Schema: io_uring.yaml:86 */
     'io-link': 4,
-    /** Run the request on a kernel worker thread instead of trying it inline first. C: `IOSQE_ASYNC`. Since Linux 5.6. Schema: io_uring.yaml:64 */
+    /** Run the request on a kernel worker thread instead of trying it inline first. C: `IOSQE_ASYNC`. Since Linux 5.6. Schema: io_uring.yaml:90 */
     'async': 16,
   } as const);
 
@@ -172,10 +249,10 @@ export function iosqeValue(name: string): Iosqe | undefined {
  *
  * Values by name.
  *
- * Schema: io_uring.yaml:69
+ * Schema: io_uring.yaml:95
  */
 export const IoUringOp = Object.freeze({
-    /** recvmsg(2); addr points to a struct msghdr, msg_flags holds the flags. C: `IORING_OP_RECVMSG`. Schema: io_uring.yaml:74 */
+    /** recvmsg(2); addr points to a struct msghdr, msg_flags holds the flags. C: `IORING_OP_RECVMSG`. Schema: io_uring.yaml:100 */
     'recvmsg': 10,
   } as const);
 
@@ -201,12 +278,12 @@ export function ioUringOpValue(name: string): IoUringOp | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:78
+ * Schema: io_uring.yaml:104
  */
 export const MmapProt = Object.freeze({
-    /** Pages may be read. C: `PROT_READ`. Schema: io_uring.yaml:83 */
+    /** Pages may be read. C: `PROT_READ`. Schema: io_uring.yaml:109 */
     'read': 1,
-    /** Pages may be written. C: `PROT_WRITE`. Schema: io_uring.yaml:86 */
+    /** Pages may be written. C: `PROT_WRITE`. Schema: io_uring.yaml:112 */
     'write': 2,
   } as const);
 
@@ -241,16 +318,16 @@ export function mmapProtValue(name: string): MmapProt | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:90
+ * Schema: io_uring.yaml:116
  */
 export const MmapFlags = Object.freeze({
-    /** Share the mapping (the rings are shared with the kernel). C: `MAP_SHARED`. Schema: io_uring.yaml:95 */
+    /** Share the mapping (the rings are shared with the kernel). C: `MAP_SHARED`. Schema: io_uring.yaml:121 */
     'shared': 1,
-    /** A private copy-on-write mapping. C: `MAP_PRIVATE`. Schema: io_uring.yaml:98 */
+    /** A private copy-on-write mapping. C: `MAP_PRIVATE`. Schema: io_uring.yaml:124 */
     'private': 2,
-    /** Memory not backed by a file. C: `MAP_ANONYMOUS`. Schema: io_uring.yaml:101 */
+    /** Memory not backed by a file. C: `MAP_ANONYMOUS`. Schema: io_uring.yaml:127 */
     'anonymous': 32,
-    /** Fault the pages in now. C: `MAP_POPULATE`. Schema: io_uring.yaml:104 */
+    /** Fault the pages in now. C: `MAP_POPULATE`. Schema: io_uring.yaml:130 */
     'populate': 0x8000,
   } as const);
 
@@ -285,7 +362,7 @@ export function mmapFlagsValue(name: string): MmapFlags | undefined {
  *
  * C: `struct io_sqring_offsets`, 40 bytes.
  *
- * Schema: io_uring.yaml:108
+ * Schema: io_uring.yaml:134
  */
 export interface IoSqringOffsets {
   /**
@@ -293,7 +370,7 @@ export interface IoSqringOffsets {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:113
+   * Schema: io_uring.yaml:139
    */
   head: number;
   /**
@@ -301,7 +378,7 @@ export interface IoSqringOffsets {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:116
+   * Schema: io_uring.yaml:142
    */
   tail: number;
   /**
@@ -309,7 +386,7 @@ export interface IoSqringOffsets {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:119
+   * Schema: io_uring.yaml:145
    */
   ringMask: number;
   /**
@@ -317,7 +394,7 @@ export interface IoSqringOffsets {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:122
+   * Schema: io_uring.yaml:148
    */
   ringEntries: number;
   /**
@@ -325,7 +402,7 @@ export interface IoSqringOffsets {
    *
    * C: `flags` at byte 16.
    *
-   * Schema: io_uring.yaml:125
+   * Schema: io_uring.yaml:151
    */
   flags: number;
   /**
@@ -333,7 +410,7 @@ export interface IoSqringOffsets {
    *
    * C: `dropped` at byte 20.
    *
-   * Schema: io_uring.yaml:128
+   * Schema: io_uring.yaml:154
    */
   dropped: number;
   /**
@@ -341,7 +418,7 @@ export interface IoSqringOffsets {
    *
    * C: `array` at byte 24.
    *
-   * Schema: io_uring.yaml:131
+   * Schema: io_uring.yaml:157
    */
   array: number;
   /**
@@ -349,7 +426,7 @@ export interface IoSqringOffsets {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:134
+   * Schema: io_uring.yaml:160
    */
   resv1: number;
   /**
@@ -359,7 +436,7 @@ export interface IoSqringOffsets {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:137
+   * Schema: io_uring.yaml:163
    */
   userAddr: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -415,7 +492,7 @@ export function encodeIoSqringOffsets(value: IoSqringOffsets): Uint8Array {
  *
  * C: `struct io_cqring_offsets`, 40 bytes.
  *
- * Schema: io_uring.yaml:142
+ * Schema: io_uring.yaml:168
  */
 export interface IoCqringOffsets {
   /**
@@ -423,7 +500,7 @@ export interface IoCqringOffsets {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:147
+   * Schema: io_uring.yaml:173
    */
   head: number;
   /**
@@ -431,7 +508,7 @@ export interface IoCqringOffsets {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:150
+   * Schema: io_uring.yaml:176
    */
   tail: number;
   /**
@@ -439,7 +516,7 @@ export interface IoCqringOffsets {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:153
+   * Schema: io_uring.yaml:179
    */
   ringMask: number;
   /**
@@ -447,7 +524,7 @@ export interface IoCqringOffsets {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:156
+   * Schema: io_uring.yaml:182
    */
   ringEntries: number;
   /**
@@ -455,7 +532,7 @@ export interface IoCqringOffsets {
    *
    * C: `overflow` at byte 16.
    *
-   * Schema: io_uring.yaml:159
+   * Schema: io_uring.yaml:185
    */
   overflow: number;
   /**
@@ -463,7 +540,7 @@ export interface IoCqringOffsets {
    *
    * C: `cqes` at byte 20.
    *
-   * Schema: io_uring.yaml:162
+   * Schema: io_uring.yaml:188
    */
   cqes: number;
   /**
@@ -473,7 +550,7 @@ export interface IoCqringOffsets {
    *
    * Since Linux 5.8.
    *
-   * Schema: io_uring.yaml:165
+   * Schema: io_uring.yaml:191
    */
   flags: number;
   /**
@@ -481,7 +558,7 @@ export interface IoCqringOffsets {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:169
+   * Schema: io_uring.yaml:195
    */
   resv1: number;
   /**
@@ -491,7 +568,7 @@ export interface IoCqringOffsets {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:172
+   * Schema: io_uring.yaml:198
    */
   userAddr: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -547,7 +624,7 @@ export function encodeIoCqringOffsets(value: IoCqringOffsets): Uint8Array {
  *
  * C: `struct io_uring_params`, 120 bytes.
  *
- * Schema: io_uring.yaml:177
+ * Schema: io_uring.yaml:203
  */
 export interface IoUringParams {
   /**
@@ -555,7 +632,7 @@ export interface IoUringParams {
    *
    * C: `sq_entries` at byte 0.
    *
-   * Schema: io_uring.yaml:182
+   * Schema: io_uring.yaml:208
    */
   sqEntries: number;
   /**
@@ -563,7 +640,7 @@ export interface IoUringParams {
    *
    * C: `cq_entries` at byte 4.
    *
-   * Schema: io_uring.yaml:185
+   * Schema: io_uring.yaml:211
    */
   cqEntries: number;
   /**
@@ -571,7 +648,7 @@ export interface IoUringParams {
    *
    * C: `flags` at byte 8.
    *
-   * Schema: io_uring.yaml:188
+   * Schema: io_uring.yaml:214
    */
   flags: number;
   /**
@@ -579,7 +656,7 @@ export interface IoUringParams {
    *
    * C: `sq_thread_cpu` at byte 12.
    *
-   * Schema: io_uring.yaml:191
+   * Schema: io_uring.yaml:217
    */
   sqThreadCpu: number;
   /**
@@ -587,7 +664,7 @@ export interface IoUringParams {
    *
    * C: `sq_thread_idle` at byte 16.
    *
-   * Schema: io_uring.yaml:194
+   * Schema: io_uring.yaml:220
    */
   sqThreadIdle: number;
   /**
@@ -595,7 +672,7 @@ export interface IoUringParams {
    *
    * C: `features` at byte 20; values: {@link IoringFeat}.
    *
-   * Schema: io_uring.yaml:197
+   * Schema: io_uring.yaml:223
    */
   features: number;
   /**
@@ -603,7 +680,7 @@ export interface IoUringParams {
    *
    * C: `wq_fd` at byte 24.
    *
-   * Schema: io_uring.yaml:201
+   * Schema: io_uring.yaml:227
    */
   wqFd: number;
   /**
@@ -611,7 +688,7 @@ export interface IoUringParams {
    *
    * C: `resv[3]` at byte 28.
    *
-   * Schema: io_uring.yaml:204
+   * Schema: io_uring.yaml:230
    */
   resv: number[];
   /**
@@ -619,7 +696,7 @@ export interface IoUringParams {
    *
    * C: `sq_off` at byte 40.
    *
-   * Schema: io_uring.yaml:208
+   * Schema: io_uring.yaml:234
    */
   sqOff: IoSqringOffsets;
   /**
@@ -627,7 +704,7 @@ export interface IoUringParams {
    *
    * C: `cq_off` at byte 80.
    *
-   * Schema: io_uring.yaml:212
+   * Schema: io_uring.yaml:238
    */
   cqOff: IoCqringOffsets;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -685,7 +762,7 @@ export function encodeIoUringParams(value: IoUringParams): Uint8Array {
  *
  * C: `struct io_uring_sqe`, 64 bytes.
  *
- * Schema: io_uring.yaml:217
+ * Schema: io_uring.yaml:243
  */
 export interface IoUringSqe {
   /**
@@ -693,7 +770,7 @@ export interface IoUringSqe {
    *
    * C: `opcode` at byte 0; values: {@link IoUringOp}.
    *
-   * Schema: io_uring.yaml:224
+   * Schema: io_uring.yaml:250
    */
   opcode: number;
   /**
@@ -701,7 +778,7 @@ export interface IoUringSqe {
    *
    * C: `flags` at byte 1; values: {@link Iosqe}.
    *
-   * Schema: io_uring.yaml:228
+   * Schema: io_uring.yaml:254
    */
   flags: number;
   /**
@@ -709,7 +786,7 @@ export interface IoUringSqe {
    *
    * C: `ioprio` at byte 2.
    *
-   * Schema: io_uring.yaml:232
+   * Schema: io_uring.yaml:258
    */
   ioprio: number;
   /**
@@ -717,7 +794,7 @@ export interface IoUringSqe {
    *
    * C: `fd` at byte 4.
    *
-   * Schema: io_uring.yaml:235
+   * Schema: io_uring.yaml:261
    */
   fd: number;
   /**
@@ -725,7 +802,7 @@ export interface IoUringSqe {
    *
    * C: `off` at byte 8.
    *
-   * Schema: io_uring.yaml:238
+   * Schema: io_uring.yaml:264
    */
   off: bigint;
   /**
@@ -733,7 +810,7 @@ export interface IoUringSqe {
    *
    * C: `addr` at byte 16.
    *
-   * Schema: io_uring.yaml:241
+   * Schema: io_uring.yaml:267
    */
   addr: bigint;
   /**
@@ -741,7 +818,7 @@ export interface IoUringSqe {
    *
    * C: `len` at byte 24.
    *
-   * Schema: io_uring.yaml:244
+   * Schema: io_uring.yaml:270
    */
   len: number;
   /**
@@ -749,7 +826,7 @@ export interface IoUringSqe {
    *
    * C: `msg_flags` at byte 28; values: {@link MsgFlags}.
    *
-   * Schema: io_uring.yaml:247
+   * Schema: io_uring.yaml:273
    */
   msgFlags: number;
   /**
@@ -757,7 +834,7 @@ export interface IoUringSqe {
    *
    * C: `user_data` at byte 32.
    *
-   * Schema: io_uring.yaml:251
+   * Schema: io_uring.yaml:277
    */
   userData: bigint;
   /**
@@ -765,7 +842,7 @@ export interface IoUringSqe {
    *
    * C: `buf_index` at byte 40.
    *
-   * Schema: io_uring.yaml:254
+   * Schema: io_uring.yaml:280
    */
   bufIndex: number;
   /**
@@ -773,7 +850,7 @@ export interface IoUringSqe {
    *
    * C: `personality` at byte 42.
    *
-   * Schema: io_uring.yaml:257
+   * Schema: io_uring.yaml:283
    */
   personality: number;
   /**
@@ -781,7 +858,7 @@ export interface IoUringSqe {
    *
    * C: `splice_fd_in` at byte 44.
    *
-   * Schema: io_uring.yaml:260
+   * Schema: io_uring.yaml:286
    */
   spliceFdIn: number;
   /**
@@ -791,7 +868,7 @@ export interface IoUringSqe {
    *
    * Since Linux 5.19.
    *
-   * Schema: io_uring.yaml:263
+   * Schema: io_uring.yaml:289
    */
   addr3: bigint;
   /**
@@ -799,7 +876,7 @@ export interface IoUringSqe {
    *
    * C: `__pad2` at byte 56.
    *
-   * Schema: io_uring.yaml:267
+   * Schema: io_uring.yaml:293
    */
   pad2: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -865,7 +942,7 @@ export function encodeIoUringSqe(value: IoUringSqe): Uint8Array {
  *
  * C: `struct io_uring_cqe`, 16 bytes.
  *
- * Schema: io_uring.yaml:272
+ * Schema: io_uring.yaml:298
  */
 export interface IoUringCqe {
   /**
@@ -873,7 +950,7 @@ export interface IoUringCqe {
    *
    * C: `user_data` at byte 0.
    *
-   * Schema: io_uring.yaml:277
+   * Schema: io_uring.yaml:303
    */
   userData: bigint;
   /**
@@ -881,7 +958,7 @@ export interface IoUringCqe {
    *
    * C: `res` at byte 8.
    *
-   * Schema: io_uring.yaml:280
+   * Schema: io_uring.yaml:306
    */
   res: number;
   /**
@@ -889,7 +966,7 @@ export interface IoUringCqe {
    *
    * C: `flags` at byte 12.
    *
-   * Schema: io_uring.yaml:283
+   * Schema: io_uring.yaml:309
    */
   flags: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
