@@ -1,7 +1,7 @@
 // The library side of the benchmark, run as a whole process by bench/run.ts:
 // plain ESM over the built package (dist/), so no TypeScript loader is timed.
 //
-//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread | --thread-ready]
+//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread]
 //
 // sync/async: one TCP dump, IPv4 + IPv6, every socket decoded (with --ext:
 // tcp_info, meminfo, skmeminfo and cong asked for and read). --filter takes an ss
@@ -11,7 +11,7 @@
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
-import { inet, inetAsync, parseFilter, readerThreadReady, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/query/index.js';
+import { inet, inetAsync, parseFilter, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/query/index.js';
 import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
 import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
 import { NLMSGHDR_SIZE, NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
@@ -25,8 +25,6 @@ const { values } = parseArgs({
     filter: { type: 'string' },
     count: { type: 'string', default: '10000' },
     'no-thread': { type: 'boolean', default: false },
-    // The reader thread already running when the dump starts, as in a process that has dumped before (async dumps use it).
-    'thread-ready': { type: 'boolean', default: false },
   },
 });
 const netns = values.netns ? { name: values.netns } : undefined;
@@ -44,7 +42,6 @@ function consume(s) {
 }
 
 const query = { netns, ext: values.ext ? EXT : undefined, readerThread: !values['no-thread'] };
-if (values['thread-ready']) await readerThreadReady();
 if (values.filter !== undefined) query.filter = parseFilter(values.filter);
 
 let result;

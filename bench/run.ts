@@ -318,15 +318,6 @@ function cases(w: Workload): Case[] {
       check: jsonCount('sockets', w.expected),
     },
     {
-      id: 'lib-ext-ready',
-      label: 'library, async iterator, ext, reader thread already running (a process that dumped before)',
-      chart: 'library, async, ext, thread running',
-      shown: 'node bench/lib-dump.mjs --mode async --ext --thread-ready',
-      argv: libArgs('--mode', 'async', '--ext', '--thread-ready'),
-      stdout: 'json',
-      check: jsonCount('sockets', w.expected),
-    },
-    {
       id: 'lib-decode',
       label: 'library, decoding alone (datagrams of the ext dump received first, untimed), then again',
       shown: 'node bench/lib-dump.mjs --mode decode --ext',
@@ -511,7 +502,6 @@ function targetTable(s: SizeResult): string {
   const cExt = wallOf(R('c-ext'));
   ratio('library dump vs C baseline (ext)', 1.5, wallOf(R('lib-ext')), cExt, 'whole process');
   ratio('library dump vs C baseline (ext), dump alone', 1.5, jsonOf(R('lib-ext'), 'ms') / 1000, cExt, 'in-process dump / C whole process');
-  ratio('the same through the async iterator, reader thread already running', 1.5, jsonOf(R('lib-ext-ready'), 'ms') / 1000, cExt, 'in-process dump / C whole process');
   // The C program spends about all its time in the kernel: it stands for what the kernel spends on the dump.
   ratio('decoding alone vs the kernel producing the data (C, ext, same one walk)', 0.5, jsonOf(R('lib-decode'), 'ms') / 1000, wallOf(R('c-ext-u')), 'in-process decode / C whole process');
   ratio('the same, decoding a second dump in the same process (JIT warm)', 0.5, jsonOf(R('lib-decode'), 'warmMs') / 1000, wallOf(R('c-ext-u')), 'in-process decode / C whole process');
@@ -577,7 +567,7 @@ function report(all: SizeResult[], started: Date, totalS: number): string {
       'Each run is a whole process under `bench/timeit.c` (fork/exec/wait4: wall time from CLOCK_MONOTONIC, peak RSS from ru_maxrss); GNU time is not used because it prints wall time in hundredths of a second. ' +
       'Tables show medians. Output goes to /dev/null. `ss` runs through `ip netns exec` (floor shown as its own row); `sockdiag`, the C baseline and the library enter the namespace themselves with setns. ' +
       `The JavaScript runs from a snapshot of \`dist/\` taken after \`npm run build\`; \`sockdiag\` is \`${BIN_PATH}\` run as npm links it (the bundled command; its first lines, a sh launcher, drop NODE_EXTRA_CA_CERTS and start node on it). Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ` +
-      '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over `dist/` (`bench/lib-dump.mjs`) and read fields of every decoded record; "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps ahead of decoding, so that the work of the kernel overlaps it: blocking dumps (the sync library rows and the command) on the kernel worker threads of io_uring, the async iterator on the reader thread, unless the row says otherwise.',
+      '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over `dist/` (`bench/lib-dump.mjs`) and read fields of every decoded record; "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps ahead of decoding, so that the work of the kernel overlaps it: on the kernel worker threads of io_uring, unless the row says otherwise.',
     '',
   );
   for (const s of [...all].reverse()) {

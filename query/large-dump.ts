@@ -1,8 +1,7 @@
 /**
  * When to receive a dump ahead of its decoding: on io_uring's kernel workers
- * (runtime/ring-receive.ts) for blocking reads, on the reader thread
- * (runtime/reader-thread.ts) for reads on the event loop or where io_uring is not
- * available. Either costs more than it gives on small dumps (the thread's start-up
+ * (runtime/ring-receive.ts), or on the reader thread (runtime/reader-thread.ts) where
+ * io_uring is not available. Either costs more than it gives on small dumps (the thread's start-up
  * takes 40-50 ms of another CPU: a dump of 10,000 sockets went from 64 to 87 ms), so
  * they serve namespaces that hold many sockets, as the kernel counts them in
  * /proc/net/sockstat.
@@ -32,11 +31,10 @@ export function socketsInUse(netns?: NetnsSpec): number | undefined {
 
 /**
  * Readies the receiver a dump of the namespace will use, when its dumps are likely
- * large enough to gain from one: the io_uring receiver for `blocking` reads where
- * io_uring works, else the reader thread.
+ * large enough to gain from one: the io_uring receiver where io_uring works, else the
+ * reader thread.
  */
-export function prepareLargeDump(netns: NetnsSpec | undefined, blocking: boolean): void {
+export function prepareLargeDump(netns: NetnsSpec | undefined): void {
   if ((socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
-  if (blocking && startRingReceiver()) return;
-  startReaderThread();
+  if (!startRingReceiver()) startReaderThread();
 }

@@ -87,7 +87,8 @@ export class SockDiag implements Disposable {
    * Opens a sock_diag socket, inside `options.netns` when given. `rcvbuf` and
    * `readerThread` are passed to {@link NetlinkSocket.open}; with `readerThread`
    * (the default), a dump of a namespace holding 50,000 sockets or more sets up the
-   * io_uring receiver (blocking dumps) or the reader thread first (query/large-dump.ts).
+   * io_uring receiver, or where io_uring is not available the reader thread, first
+   * (query/large-dump.ts).
    */
   static open(options: QueryOptions & Pick<OpenOptions, 'rcvbuf' | 'readerThread'> = {}): SockDiag {
     const { netns, rcvbuf, readerThread = true } = options;
@@ -261,7 +262,7 @@ export class SockDiag implements Disposable {
    * (by cookie) not yielded before, so no socket appears twice.
    */
   private *run<T>(d: DumpSpec<T>): Generator<T, ReplyEnd> {
-    if (this.readerThread) prepareLargeDump(this.netns, true);
+    if (this.readerThread) prepareLargeDump(this.netns);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -289,7 +290,7 @@ export class SockDiag implements Disposable {
 
   /** {@link SockDiag.run} on the event loop. */
   private async *runAsync<T>(d: DumpSpec<T>): AsyncGenerator<T, ReplyEnd> {
-    if (this.readerThread) prepareLargeDump(this.netns, false);
+    if (this.readerThread) prepareLargeDump(this.netns);
     const retries = d.retries ?? 0;
     const seen = retries > 0 ? new Set<bigint>() : undefined;
     for (let attempt = 0; ; attempt++) {

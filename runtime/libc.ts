@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { NR_IO_URING_ENTER, NR_IO_URING_SETUP } from '../generated/io_uring.js';
+import { NR_IO_URING_ENTER, NR_IO_URING_REGISTER, NR_IO_URING_SETUP } from '../generated/io_uring.js';
 import { SyscallError } from './errors.js';
 
 // Required when this module is evaluated, not imported ahead of it: the reader thread
@@ -31,7 +31,9 @@ const c = {
   // syscall(2) is variadic; these are the two shapes io_uring's calls take (all integer arguments, so bound as fixed).
   syscallSetup: libc.func('syscall', 'long', ['long', 'uint32', 'void *']),
   syscallEnter: libc.func('syscall', 'long', ['long', 'int', 'uint32', 'uint32', 'uint32', 'void *', 'size_t']),
+  syscallRegister: libc.func('syscall', 'long', ['long', 'int', 'uint32', 'void *', 'uint32']),
   mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t offset)'),
+  eventfd: libc.func('int eventfd(unsigned int count, int flags)'),
 };
 
 /** IF_NAMESIZE of net/if.h: the buffer if_indextoname() writes into. */
@@ -147,6 +149,16 @@ export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, 
   const n = Number(c.syscallEnter(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags, null, 0));
   if (n < 0 && koffi.errno() === EINTR) return 0;
   return check('io_uring_enter', n);
+}
+
+/** io_uring_register(2) of `op` with `args` (nr_args is their count). */
+export function ioUringRegister(fd: number, op: number, args: Int32Array): void {
+  check('io_uring_register', Number(c.syscallRegister(NR_IO_URING_REGISTER, fd, op, args, args.length)));
+}
+
+/** eventfd(2); returns the descriptor. */
+export function eventfd(count: number, flags: number): number {
+  return check('eventfd', c.eventfd(count, flags));
 }
 
 /** The size of a C pointer in this process, in bytes. */

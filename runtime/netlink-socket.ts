@@ -64,7 +64,7 @@ export interface OpenOptions {
   /** Multicast groups to join. */
   groups?: readonly number[];
   /**
-   * Let the process's io_uring receiver (blocking reads; see startRingReceiver) or its
+   * Let the process's io_uring receiver (see startRingReceiver) or its
    * reader thread (see startReaderThread), when one is set up, receive this socket's
    * dumps while this thread decodes (runtime/ring-receive.ts, runtime/reader-thread.ts).
    * Default true; the order and content of what is received do not change.
@@ -203,10 +203,7 @@ export class NetlinkSocket implements Disposable {
   private readonly sender = new Uint8Array(SOCKADDR_NL_SIZE);
   private poller: node.PollHandle | undefined;
   private wake: (() => void) | undefined;
-  /**
-   * The receive of the reply being read by the io_uring receiver (blocking reads) or
-   * the reader thread, while one has it.
-   */
+  /** The receive of the reply being read by the io_uring receiver or the reader thread, while one has it. */
   private threaded: RingReceive | ThreadedReceive | undefined;
 
   private constructor(
@@ -353,7 +350,7 @@ export class NetlinkSocket implements Disposable {
         this.threaded?.cancel();
         await this.drainAsync(reply);
       }
-      await this.threadedAsync()?.finishAsync();
+      await this.threaded?.finishAsync();
       this.threaded = undefined;
     }
   }
@@ -365,7 +362,7 @@ export class NetlinkSocket implements Disposable {
    * ready and free.
    */
   private nextDatagram(reply: Reply): Datagram {
-    const threaded = this.threaded ?? this.handOver(reply, true);
+    const threaded = this.threaded ?? this.handOver(reply);
     if (threaded) {
       const datagram = threaded.next();
       if (datagram) return datagram;
@@ -378,7 +375,7 @@ export class NetlinkSocket implements Disposable {
 
   /** Like {@link NetlinkSocket.nextDatagram}, waiting on the event loop; undefined when the socket is closed while waiting. */
   private async nextDatagramAsync(reply: Reply): Promise<Datagram | undefined> {
-    const threaded = this.threadedAsync() ?? this.handOver(reply, false);
+    const threaded = this.threaded ?? this.handOver(reply);
     if (threaded) {
       const datagram = await threaded.nextAsync();
       if (datagram) return datagram;
@@ -388,21 +385,10 @@ export class NetlinkSocket implements Disposable {
     return length === undefined ? undefined : { view: this.view, length };
   }
 
-  /**
-   * Hands a dump's remaining datagrams over, for `blocking` reads to the io_uring
-   * receiver first, else to the reader thread; undefined when neither takes it.
-   */
-  private handOver(reply: Reply, blocking: true): RingReceive | ThreadedReceive | undefined;
-  private handOver(reply: Reply, blocking: false): ThreadedReceive | undefined;
-  private handOver(reply: Reply, blocking: boolean): RingReceive | ThreadedReceive | undefined {
+  /** Hands a dump's remaining datagrams to the io_uring receiver, else to the reader thread; undefined when neither takes it. */
+  private handOver(reply: Reply): RingReceive | ThreadedReceive | undefined {
     if (!this.useReaderThread || !reply.dump || reply.ended) return undefined;
-    const ring = blocking ? RingReceive.begin(this.fd) : undefined;
-    return (this.threaded = ring ?? ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack));
-  }
-
-  /** The reader thread's receive, on the event-loop path (which never hands a reply to the ring). */
-  private threadedAsync(): ThreadedReceive | undefined {
-    return this.threaded instanceof ThreadedReceive ? this.threaded : undefined;
+    return (this.threaded = RingReceive.begin(this.fd) ?? ThreadedReceive.begin(this.fd, reply.seq, this.portId, reply.ack));
   }
 
   private *receiveReply(reply: Reply): Generator<NetlinkMessage, ReplyEnd> {

@@ -1,13 +1,13 @@
 /**
- * The rest of a blocking dump received by the kernel's own worker threads, through
- * io_uring(7). The kernel produces each next part of a dump inside the recvmsg() that
- * takes the previous one; submitted with IOSQE_ASYNC, those calls run on a kernel
- * worker thread (io-wq) while this thread decodes. That is the overlap the reader
- * thread (reader-thread.ts) gives, without a JavaScript thread to start: a worker
- * is ready 50-90 ms after it is asked for when the process is busy, while a ring
- * takes its first receive at once. Waiting for a completion blocks in
- * io_uring_enter(), so only the blocking receive path uses the ring; the event-loop
- * path keeps the reader thread.
+ * The rest of a dump received by the kernel's own worker threads, through io_uring(7).
+ * The kernel produces each next part of a dump inside the recvmsg() that takes the
+ * previous one; submitted with IOSQE_ASYNC, those calls run on a kernel worker thread
+ * (io-wq) while this thread decodes. That is the overlap the reader thread
+ * (reader-thread.ts) gives, without a JavaScript thread to start: a worker is ready
+ * 50-90 ms after it is asked for when the process is busy, while a ring takes its
+ * first receive at once. A blocking read waits in io_uring_enter(); a read on the event
+ * loop waits for the ring's eventfd on libuv's thread pool, which holds a pool thread
+ * only while a receive is in flight (each completes at once: see End).
  *
  * - Order: the receives are linked (IOSQE_IO_LINK) in chains of {@link CHAIN}; linked
  *   entries run one after the other, so datagrams fill the slots in order. A chain is
@@ -22,12 +22,13 @@
  *
  * One ring serves the process, one dump at a time. It exists once
  * {@link startRingReceiver} has made it (query/large-dump.ts does, before a large
- * blocking dump) and lives until the process exits. Where io_uring is missing or
+ * dump) and lives until the process exits. Where io_uring is missing or
  * refused (kernels before 5.6, io_uring_disabled, seccomp filters of containers),
  * startRingReceiver says so and dumps use the reader thread; a kernel that refuses the
  * entries themselves (5.1-5.5) retires the ring at its first receive, and the socket
  * reads that reply itself.
  */
+import { read } from 'node:fs';
 import { constants } from 'node:os';
 import {
   IORING_OFF_SQES,
@@ -35,7 +36,9 @@ import {
   IO_URING_CQE_SIZE,
   IO_URING_PARAMS_SIZE,
   IO_URING_SQE_SIZE,
+  Efd,
   IoUringOp,
+  IoUringRegisterOp,
   IoringEnter,
   IoringFeat,
   Iosqe,
@@ -64,6 +67,8 @@ const { EAGAIN, ECANCELED, EINVAL, EOPNOTSUPP } = constants.errno;
 
 interface Ring {
   fd: number;
+  /** Signalled for every completion posted: what a read on the event loop waits for. */
+  eventfd: number;
   /** The submission and completion rings, one mapping (IORING_FEAT_SINGLE_MMAP). */
   rings: DataView;
   sqes: DataView;
@@ -117,6 +122,7 @@ function open(): Ring | null {
   // The schema lays struct msghdr and iovec out for 64-bit Linux.
   if (libc.POINTER_BYTES !== 8) return null;
   let fd = -1;
+  let eventfd = -1;
   try {
     const raw = new Uint8Array(IO_URING_PARAMS_SIZE);
     fd = libc.ioUringSetup(CHAIN, raw);
@@ -130,8 +136,11 @@ function open(): Ring | null {
     const sqes = new DataView(libc.mmap(p.sqEntries * IO_URING_SQE_SIZE, rw, shared, fd, IORING_OFF_SQES).memory);
     const data = libc.mmap(SLOTS * (SLOT_BYTES + HEADER_BYTES), rw, MmapFlags.private | MmapFlags.anonymous, -1, 0);
     const headers = new DataView(data.memory, SLOTS * SLOT_BYTES);
+    eventfd = libc.eventfd(0, Efd.cloexec);
+    libc.ioUringRegister(fd, IoUringRegisterOp.eventfd, new Int32Array([eventfd]));
     const r: Ring = {
       fd,
+      eventfd,
       rings,
       sqes,
       sqHead: p.sqOff.head,
@@ -149,6 +158,7 @@ function open(): Ring | null {
     for (let slot = 0; slot < SLOTS; slot++) writeHeader(r, slot);
     return r;
   } catch {
+    if (eventfd >= 0) libc.close(eventfd);
     if (fd >= 0) libc.close(fd);
     return null;
   }
@@ -170,6 +180,8 @@ function writeHeader(r: Ring, slot: number): void {
   const msghdr = { msgName: headerAddress(r, h + MSGHDR_SIZE + IOVEC_SIZE), msgNamelen: SOCKADDR_NL_SIZE, msgIov: headerAddress(r, h + MSGHDR_SIZE) };
   writeMsghdr({ ...msghdr, msgIovlen: 1n, msgControl: 0n, msgControllen: 0n, msgFlags: 0 }, r.headers, h);
 }
+
+const WAIT = Symbol('wait');
 
 /** The length of a slot whose receive has not completed. */
 const PENDING = -2;
@@ -218,20 +230,18 @@ export class RingReceive {
    */
   next(): Datagram | undefined {
     for (;;) {
-      this.refill();
-      while (this.taken < this.submitted) {
-        const slot = this.taken % SLOTS;
-        const length = this.lengths[slot]!;
-        if (length === PENDING) break;
-        this.taken++;
-        if (length !== EMPTY) return { view: new DataView(this.r.slots, slot * SLOT_BYTES, length), length };
-      }
-      if (this.inFlight === 0) {
-        this.release();
-        if (this.failure) throw this.failure;
-        return undefined;
-      }
-      this.reap();
+      const d = this.poll();
+      if (d !== WAIT) return d;
+      this.reap(true);
+    }
+  }
+
+  /** Like {@link RingReceive.next}, waiting without blocking the event loop. */
+  async nextAsync(): Promise<Datagram | undefined> {
+    for (;;) {
+      const d = this.poll();
+      if (d !== WAIT) return d;
+      await this.completion();
     }
   }
 
@@ -243,8 +253,42 @@ export class RingReceive {
   /** Stops (dropping what was received and not taken) and waits until nothing is in flight. */
   finish(): void {
     this.stopped = true;
-    while (this.inFlight > 0) this.reap();
+    while (this.inFlight > 0) this.reap(true);
     this.release();
+  }
+
+  /** Like {@link RingReceive.finish}, waiting without blocking the event loop. */
+  async finishAsync(): Promise<void> {
+    this.stopped = true;
+    while (this.inFlight > 0) await this.completion();
+    this.release();
+  }
+
+  /** The next datagram when one is ready; undefined once the ring has left the reply; else WAIT. */
+  private poll(): Datagram | undefined | typeof WAIT {
+    this.refill();
+    while (this.taken < this.submitted) {
+      const slot = this.taken % SLOTS;
+      const length = this.lengths[slot]!;
+      if (length === PENDING) break;
+      this.taken++;
+      if (length !== EMPTY) return { view: new DataView(this.r.slots, slot * SLOT_BYTES, length), length };
+    }
+    if (this.inFlight > 0) return WAIT;
+    this.release();
+    if (this.failure) throw this.failure;
+    return undefined;
+  }
+
+  /**
+   * Resolves once at least one completion has been recorded: at once when one is
+   * posted, else after the ring's eventfd is signalled (read on libuv's thread pool).
+   * The eventfd counts completions, so one posted before the read began still wakes it.
+   */
+  private async completion(): Promise<void> {
+    while (this.reap(false) === 0) {
+      await new Promise<void>((resolve, reject) => read(this.r.eventfd, new Uint8Array(8), 0, 8, null, (e) => (e ? reject(e) : resolve())));
+    }
   }
 
   private release(): void {
@@ -307,21 +351,23 @@ export class RingReceive {
   }
 
   /**
-   * Waits for at least one completion and records every one posted. Completions are
-   * read up to the tail seen after the system call, which orders them after the
-   * kernel's writes on any CPU.
+   * Records every completion posted, with `wait` waiting for at least one; returns how
+   * many. Completions are read up to the tail seen after the system call, which orders
+   * them after the kernel's writes on any CPU.
    */
-  private reap(): void {
+  private reap(wait: boolean): number {
     const r = this.r;
-    libc.ioUringEnter(r.fd, 0, 1, IoringEnter.getevents);
+    libc.ioUringEnter(r.fd, 0, wait ? 1 : 0, IoringEnter.getevents);
     let head = r.rings.getUint32(r.cqHead, true);
     const tail = r.rings.getUint32(r.cqTail, true);
+    const count = (tail - head) >>> 0;
     for (; head !== tail; head = (head + 1) >>> 0) {
       const cqe = decodeIoUringCqe(r.rings, r.cqes + (head & r.cqMask) * IO_URING_CQE_SIZE, IO_URING_CQE_SIZE);
       this.inFlight--;
       this.complete(Number(cqe.userData) % SLOTS, cqe.res);
     }
     r.rings.setUint32(r.cqHead, head, true);
+    return count;
   }
 
   private complete(slot: number, res: number): void {
