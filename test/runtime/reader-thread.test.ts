@@ -7,66 +7,37 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkError, SyscallError } from '../../runtime/errors.js';
 import { readerThreadReady, readerThreadStats } from '../../runtime/reader-thread.js';
 import { SLOTS } from '../../runtime/reader-layout.js';
-import { SockDiag, type InetSocket } from '../../query/index.js';
+import { SockDiag } from '../../query/index.js';
 import { LARGE_DUMP_SOCKETS, socketsInUse } from '../../query/large-dump.js';
-import { Holder, kernelTestsSkipReason, Netns, REPO } from '../helpers/netns.js';
+import { closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
+import { kernelTestsSkipReason, type Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason();
 if (skipReason) console.warn(`test/runtime/reader-thread.test.ts skipped: ${skipReason}`);
 
-const CONNECTIONS = 2500;
-/** With these extensions a datagram holds about 70 sockets: 5,001 sockets span more datagrams than the thread has slots. */
-const EXT = ['info', 'meminfo', 'skmeminfo', 'cong'] as const;
-
-const key = (s: InetSocket) => `${s.family} ${s.state} ${s.src}:${s.sport} ${s.dst}:${s.dport} ino:${s.inode} cookie:${s.cookie} mss:${s.info?.sndMss}`;
-
-function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
 describe.skipIf(!!skipReason)(`the reader thread in a private network namespace${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let fixture: ManySockets;
   let ns: Netns;
-  let holder: Holder;
   let expected: string[];
 
   beforeAll(async () => {
-    ns = Netns.create('reader');
-    holder = await Holder.start(ns, 'node');
-    const listener = await holder.request<{ sock: number }>('listen', { host: '127.0.0.1', backlog: 1024 });
-    await holder.request('many', { listener: listener.sock, host: '127.0.0.1', count: CONNECTIONS });
-    using diag = SockDiag.open({ netns: ns.spec, readerThread: false });
-    expected = [...diag.inet({ ext: [...EXT] })].map(key).sort();
+    fixture = await openManySockets('reader');
+    ({ ns, expected } = fixture);
     await readerThreadReady();
   });
 
   afterAll(async () => {
-    await holder?.stop();
-    ns?.delete();
+    await fixture?.close();
   });
 
   it('receives a dump of many datagrams that decodes to what the socket reads itself', () => {
-    expect(expected).toHaveLength(2 * CONNECTIONS + 1);
-    const before = readerThreadStats();
-    using diag = SockDiag.open({ netns: ns.spec });
-    const got = [...diag.inet({ ext: [...EXT] })].map(key).sort();
-    const after = readerThreadStats();
-    expect(got).toEqual(expected);
-    expect(after.jobs - before.jobs).toBe(1);
-    expect(after.datagrams - before.datagrams).toBeGreaterThan(SLOTS);
+    wholeDump(fixture, readerThreadStats, SLOTS);
   });
 
   it('waits for the consumer when every slot is full, and loses nothing', () => {
-    using diag = SockDiag.open({ netns: ns.spec });
-    const got: string[] = [];
-    for (const s of diag.inet({ ext: [...EXT] })) {
-      got.push(key(s));
-      busy(0.05);
-    }
-    expect(got.sort()).toEqual(expected);
+    slowConsumer(fixture);
   });
 
   it('receives async dumps too', async () => {
@@ -88,27 +59,11 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
   });
 
   it('lets go of the descriptor when the socket is closed in the middle of a dump', () => {
-    const diag = SockDiag.open({ netns: ns.spec });
-    let n = 0;
-    expect(() => {
-      for (const _ of diag.inet({ ext: [...EXT] })) if (++n === 10) diag.close();
-    }).toThrow(SyscallError);
-    // The rest of the datagram in hand still comes out; then receiving fails with EBADF.
-    expect(n).toBeGreaterThanOrEqual(10);
-    expect(n).toBeLessThan(expected.length);
-    // The thread is free again: the next socket's dump is handed to it.
-    const before = readerThreadStats();
-    using next = SockDiag.open({ netns: ns.spec });
-    expect([...next.inet({ ext: [...EXT] })].map(key).sort()).toEqual(expected);
-    expect(readerThreadStats().jobs - before.jobs).toBe(1);
+    closeInTheMiddle(fixture, () => readerThreadStats().jobs);
   });
 
   it('passes a kernel error through, and stays usable', () => {
-    using diag = SockDiag.open({ netns: ns.spec });
-    // A filter program whose jump runs past its end: the kernel refuses it with EINVAL.
-    const bad = new Uint8Array([1, 4, 200, 0]);
-    expect(() => [...diag.inet({ bytecode: bad })]).toThrow(NetlinkError);
-    expect([...diag.inet({ ext: [...EXT] })].map(key).sort()).toEqual(expected);
+    kernelErrorThenWhole(fixture);
   });
 
   it('does not keep a process alive once its work is done', () => {
