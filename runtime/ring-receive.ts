@@ -22,11 +22,11 @@
  *
  * One ring serves the process, one dump at a time. It exists once
  * {@link startRingReceiver} has made it (query/large-dump.ts does, before a large
- * dump) and lives until the process exits. Where io_uring is missing or
- * refused (kernels before 5.6, io_uring_disabled, seccomp filters of containers),
- * startRingReceiver says so and dumps use the reader thread; a kernel that refuses the
- * entries themselves (5.1-5.5) retires the ring at its first receive, and the socket
- * reads that reply itself.
+ * dump) and lives until the process exits. Where io_uring is missing or refused
+ * (kernels before 5.4, io_uring_disabled, seccomp filters of containers, 32-bit
+ * processes), startRingReceiver says so and dumps use the reader thread; 5.4 and 5.5
+ * make a ring but refuse IOSQE_ASYNC entries, which retires the ring at its first
+ * receive, and the socket reads that reply itself.
  */
 import { read } from 'node:fs';
 import { constants } from 'node:os';
@@ -198,10 +198,9 @@ export class RingReceive {
   /** Receives whose slot was given out or skipped. */
   private taken = 0;
   private inFlight = 0;
-  /** No more chains: the reply ended, a receive failed, or the caller cancelled. */
+  /** No more chains: the reply ended, a receive failed, the caller cancelled, or the receive let go of the ring. */
   private stopped = false;
   private failure: Error | undefined;
-  private left = false;
   /** Per slot: the length of its datagram, {@link PENDING} or {@link EMPTY}. */
   private readonly lengths = new Int32Array(SLOTS);
 
@@ -292,13 +291,13 @@ export class RingReceive {
   }
 
   private release(): void {
-    this.left = true;
+    this.stopped = true;
     if (owner === this) owner = undefined;
   }
 
   /** Submits the next chain when none is in flight and its slots are free (their datagrams given out and done with). */
   private refill(): void {
-    if (this.stopped || this.left || this.inFlight > 0 || this.submitted + CHAIN - this.taken > SLOTS) return;
+    if (this.stopped || this.inFlight > 0 || this.submitted + CHAIN - this.taken > SLOTS) return;
     const r = this.r;
     const head = r.rings.getUint32(r.sqHead, true);
     let tail = r.rings.getUint32(r.sqTail, true);
@@ -376,7 +375,7 @@ export class RingReceive {
       this.stopped = true;
       // EAGAIN: the queue was empty (the reply had ended); ECANCELED: an earlier link failed.
       if (res === -EAGAIN || res === -ECANCELED) return;
-      // A kernel that refuses the entry itself (5.1-5.5 lack IOSQE_ASYNC) received nothing:
+      // A kernel that refuses the entry itself (5.4 and 5.5 lack IOSQE_ASYNC) received nothing:
       // the ring is retired, and the socket reads the reply on its own.
       if (res === -EINVAL || res === -EOPNOTSUPP) {
         ring = null;
