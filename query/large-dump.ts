@@ -1,10 +1,10 @@
 /**
  * When to receive a dump ahead of its decoding: on io_uring's kernel workers
  * (runtime/ring-receive.ts), or on the reader thread (runtime/reader-thread.ts) where
- * io_uring is not available. Either costs more than it gives on small dumps (the thread's start-up
- * takes 40-50 ms of another CPU: a dump of 10,000 sockets went from 64 to 87 ms), so
- * they serve namespaces that hold many sockets, as the kernel counts them in
- * /proc/net/sockstat.
+ * io_uring is not available. Either costs more than it gives on small dumps (the
+ * thread's start-up takes 40-50 ms of another CPU: a dump of 10,000 sockets went from
+ * 64 to 87 ms), so they serve namespaces that hold many sockets, as the kernel counts
+ * them in /proc/net/sockstat. Once one is set up, later dumps need not ask.
  */
 import { readFileSync } from 'node:fs';
 import { withNetns, type NetnsSpec } from '../runtime/netns.js';
@@ -29,12 +29,16 @@ export function socketsInUse(netns?: NetnsSpec): number | undefined {
   }
 }
 
+/** Whether a receiver was set up: a ring or a thread, once made, serves every later dump. */
+let prepared = false;
+
 /**
  * Readies the receiver a dump of the namespace will use, when its dumps are likely
  * large enough to gain from one: the io_uring receiver where io_uring works, else the
  * reader thread.
  */
 export function prepareLargeDump(netns: NetnsSpec | undefined): void {
-  if ((socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
+  if (prepared || (socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
+  prepared = true;
   if (!startRingReceiver()) startReaderThread();
 }
