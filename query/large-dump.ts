@@ -38,7 +38,8 @@ let prepared = false;
  * reader thread.
  */
 export function prepareLargeDump(netns: NetnsSpec | undefined): void {
-  if (prepared || (socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
+  if (!prepared && (socketsInUse(netns) ?? 0) < LARGE_DUMP_SOCKETS) return;
   prepared = true;
+  // Both calls are cheap once made; a ring the kernel refused at its first receive is gone, and the thread takes over.
   if (!startRingReceiver()) startReaderThread();
 }
