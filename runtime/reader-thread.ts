@@ -77,7 +77,7 @@ function start(): Thread {
   if (thread) return thread;
   const control = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
-  const worker = new Worker(workerEntry(), { workerData: { control, data }, stdout: false });
+  const worker = new Worker(workerEntry(), { workerData: { control, data }, stdout: false, execArgv: workerExecArgv() });
   worker.unref();
   const t: Thread = { worker, ctl: new Int32Array(control), data, ready: Promise.resolve(), failed: false };
   t.ready = new Promise<void>((resolve) => {
@@ -120,6 +120,21 @@ function settle(t: Thread): void {
     if (left <= 0) return;
     Atomics.wait(t.ctl, Ctl.event, event, left);
   }
+}
+
+/**
+ * The process's node options for the worker, less `--input-type`: node refuses a
+ * worker whose entry is a file while it is set, so a program run as
+ * `node --input-type=module -e '...'` would have no reader thread.
+ */
+function workerExecArgv(): string[] {
+  const argv = process.execArgv;
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) kept.push(argv[i]!);
+  }
+  return kept;
 }
 
 /**

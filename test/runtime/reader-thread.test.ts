@@ -68,20 +68,33 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
 
   it('does not keep a process alive once its work is done', () => {
     const script = `
-      import { readerThreadReady } from './runtime/reader-thread.ts';
+      import { readerThreadReady, readerThreadStats } from './runtime/reader-thread.ts';
       import { SockDiag } from './query/index.ts';
       await readerThreadReady();
       const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
       let n = 0;
       for (const _ of diag.inet({ ext: ['info'] })) n++;
       for await (const _ of diag.inetAsync({ ext: ['info'] })) n++;
-      console.log(n);`;
+      console.log(n, readerThreadStats().jobs);`;
     const started = performance.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(Number(r.stdout.trim())).toBe(2 * expected.length);
+    // Both dumps went through the thread (a program run with --input-type once got none).
+    expect(r.stdout.trim()).toBe(`${2 * expected.length} 2`);
     expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it('starts in a program run as node --input-type=module -e, whose option a worker refuses', () => {
+    const script = `
+      import { SockDiag, readerThreadReady, readerThreadStats } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      await readerThreadReady();
+      const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
+      let n = 0;
+      for (const _ of diag.inet({ ext: ['info'] })) n++;
+      console.log(n, readerThreadStats().jobs);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, `${expected.length} 1`, '']);
   });
 
   it('is not started for a namespace of fewer sockets than LARGE_DUMP_SOCKETS, whose dumps it would slow down', () => {
