@@ -26,7 +26,8 @@
  * (kernels before 5.4, io_uring_disabled, seccomp filters of containers, 32-bit
  * processes), startRingReceiver says so and dumps use the reader thread; 5.4 and 5.5
  * make a ring but refuse IOSQE_ASYNC entries, which retires the ring at its first
- * receive, and the socket reads that reply itself.
+ * receive, and the socket reads that reply itself. A submission the kernel refuses
+ * (io_uring_enter failing, or taking only part of a chain) retires the ring the same way.
  */
 import { read } from 'node:fs';
 import { constants } from 'node:os';
@@ -91,7 +92,7 @@ interface Ring {
 let ring: Ring | null | undefined;
 /** The receive that holds the ring, if any. */
 let owner: RingReceive | undefined;
-const stats = { jobs: 0, datagrams: 0 };
+const stats: Omit<RingReceiverStats, 'available'> = { jobs: 0, datagrams: 0 };
 
 /** What the io_uring receiver has done in this process (for benchmarks and tests). */
 export interface RingReceiverStats {
@@ -101,6 +102,8 @@ export interface RingReceiverStats {
   jobs: number;
   /** Datagrams it received. */
   datagrams: number;
+  /** Why the ring was retired after the kernel made it, if it was; the socket's own reads then take its place. */
+  retired?: string;
 }
 
 /** Counts of what the io_uring receiver has done in this process. */
@@ -332,20 +335,23 @@ export class RingReceive {
     }
     r.rings.setUint32(r.sqTail, tail, true);
     this.submitted += CHAIN;
+    let refused: unknown;
     try {
       libc.ioUringEnter(r.fd, CHAIN, 0, 0);
     } catch (e) {
-      this.failure = e as Error;
+      refused = e;
     }
     // What the kernel took is in flight; entries it left in the ring would go out with
     // the next submission, out of order, so a ring that refused any is not used again.
+    // The dump does not fail for it: once what was taken has completed, in order, the
+    // socket reads the rest itself.
     const took = (r.rings.getUint32(r.sqHead, true) - head) >>> 0;
     this.inFlight += took;
     for (let n = this.submitted - CHAIN + took; n < this.submitted; n++) this.lengths[n % SLOTS] = EMPTY;
     if (took < CHAIN) {
-      this.failure ??= new SyscallError('io_uring_enter', EAGAIN, `the ring took ${took} of ${CHAIN} receives`);
       this.stopped = true;
       ring = null;
+      stats.retired = refused instanceof SyscallError ? refused.message : `io_uring_enter took ${took} of ${CHAIN} receives`;
     }
   }
 
@@ -379,6 +385,7 @@ export class RingReceive {
       // the ring is retired, and the socket reads the reply on its own.
       if (res === -EINVAL || res === -EOPNOTSUPP) {
         ring = null;
+        stats.retired = `a receive submitted with IOSQE_ASYNC failed with ${res === -EINVAL ? 'EINVAL' : 'EOPNOTSUPP'}`;
         return;
       }
       this.failure ??= new SyscallError('recvmsg', -res, 'receiving on an io_uring worker');
