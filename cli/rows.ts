@@ -110,7 +110,7 @@ export function inetRow(table: Table, s: InetSocket, ctx: RowContext): TextRow {
     peerPort: port(s.dport, table, ctx),
     sep: ':',
     tail: inetTail(s, ctx),
-    ...(o.inetSockopt && s.sockopt ? { lines: [sockoptText(s)] } : {}),
+    lines: o.inetSockopt && s.sockopt ? [sockoptText(s)] : undefined,
     // ss prints memory and tcp_info on one line under the row.
     more: spaced(o.memory ? skmemText(s.skmeminfo) : '', o.info ? infoText(s, o.extended || o.timers) : ''),
   };
