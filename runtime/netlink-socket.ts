@@ -271,7 +271,8 @@ export class NetlinkSocket implements Disposable {
    * NLMSG_DONE ends a multipart reply, or after the single message of a reply
    * without NLM_F_MULTI, or at the ACK when the request asked for one. Messages of
    * other requests are skipped. Stopping early reads and drops the rest of the
-   * reply, so that the socket can take the next request. A message's view is
+   * reply, so that the socket can take the next request; so does a receive that
+   * fails in the middle of a reply, after which the error is thrown. A message's view is
    * valid until the iterator is advanced. Waits forever for a reply that never comes.
    * @throws NetlinkError when the kernel answers with an error code.
    * @throws SyscallError when receiving fails, e.g. `ENOBUFS` after the receive queue overflowed.
@@ -318,10 +319,12 @@ export class NetlinkSocket implements Disposable {
         if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
-      // Stopped early: read the rest, so that the kernel ends the dump.
-      if (yielding && !reply.ended && !this.#closed) {
-        this.threaded?.cancel();
-        this.drain(reply);
+      if (!reply.ended && !this.#closed) {
+        // Stopped early: read the rest, so that the kernel ends the dump.
+        if (yielding) {
+          this.threaded?.cancel();
+          this.drain(reply);
+        } else this.discardFailedReply();
       }
       this.threaded?.finish();
       this.threaded = undefined;
@@ -346,9 +349,11 @@ export class NetlinkSocket implements Disposable {
         if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
-      if (yielding && !reply.ended && !this.#closed) {
-        this.threaded?.cancel();
-        await this.drainAsync(reply);
+      if (!reply.ended && !this.#closed) {
+        if (yielding) {
+          this.threaded?.cancel();
+          await this.drainAsync(reply);
+        } else await this.discardFailedReplyAsync();
       }
       await this.threaded?.finishAsync();
       this.threaded = undefined;
@@ -556,6 +561,48 @@ export class NetlinkSocket implements Disposable {
   }
 
   /** Reads and drops the rest of `reply`; its error, if any, is the abandoned reply's own. */
+  /**
+   * After a receive failed in the middle of a reply: lets the ring or the reader thread
+   * go, then reads and drops what is queued ({@link NetlinkSocket.discardQueued}).
+   * Errors on the way are dropped; the caller sees the one that stopped the reply.
+   */
+  private discardFailedReply(): void {
+    try {
+      this.threaded?.finish();
+    } catch {
+      // Dropped, as below.
+    } finally {
+      this.threaded = undefined;
+    }
+    this.discardQueued();
+  }
+
+  /** Like {@link NetlinkSocket.discardFailedReply}, waiting on the event loop for the ring or the thread. */
+  private async discardFailedReplyAsync(): Promise<void> {
+    try {
+      await this.threaded?.finishAsync();
+    } catch {
+      // Dropped, as below.
+    } finally {
+      this.threaded = undefined;
+    }
+    this.discardQueued();
+  }
+
+  /**
+   * Reads and drops every datagram queued, without waiting. While a dump runs its
+   * queue is never empty (each read has the kernel add the next part), so this reads
+   * a dump to its end, and the socket can take the next request: the kernel refuses a
+   * new dump (EBUSY) while one runs.
+   */
+  private discardQueued(): void {
+    try {
+      while (this.tryRead() !== undefined);
+    } catch {
+      // What stays queued stays; a next dump's EBUSY would say so.
+    }
+  }
+
   private drain(reply: Reply): void {
     try {
       for (const _ of this.receiveReply(reply));

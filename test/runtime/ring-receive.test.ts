@@ -9,20 +9,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readerThreadStats } from '../../runtime/reader-thread.js';
-import { SLOTS as RING_SLOTS, ringReceiverStats, startRingReceiver, type RingReceiverStats } from '../../runtime/ring-receive.js';
+import { SLOTS as RING_SLOTS, ringReceiverStats, startRingReceiver } from '../../runtime/ring-receive.js';
 import { encodeSockaddrNl, NetlinkProtocol } from '../../generated/netlink.js';
 import { AddressFamily } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
 import { NetlinkSocket } from '../../runtime/netlink-socket.js';
-import { SockDiag, type InetSocket } from '../../query/index.js';
+import { SockDiag } from '../../query/index.js';
 import { busy, closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
 import { kernelTestsSkipReason, type Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason() ?? (startRingReceiver() ? undefined : 'io_uring is not available here (io_uring_setup failed)');
 if (skipReason) console.warn(`test/runtime/ring-receive.test.ts skipped: ${skipReason}`);
-/** Whether strace is here, for the tests that make io_uring's system calls fail (its fault injection). */
-const strace = spawnSync('strace', ['-V']).status === 0;
-if (!skipReason && !strace) console.warn('test/runtime/ring-receive.test.ts: the fallback tests are skipped: strace is not installed');
 
 describe.skipIf(!!skipReason)(`the io_uring receiver in a private network namespace${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let fixture: ManySockets;
@@ -113,51 +110,6 @@ describe.skipIf(!!skipReason)(`the io_uring receiver in a private network namesp
     const got: string[] = [];
     for await (const s of diag.inetAsync({ ext: [...EXT] })) got.push(key(s));
     expect(got.sort()).toEqual(expected);
-  });
-
-  /**
-   * Runs `script` (ES module code over dist/) in a node process whose system call
-   * `syscall` fails with `error` on its first call (strace's fault injection, only that
-   * call traced); returns what the script printed, parsed as JSON.
-   */
-  function withInjectedFault(syscall: string, error: string, script: string): unknown {
-    const args = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${error}:when=1`];
-    const r = spawnSync('strace', [...args, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
-    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
-    return JSON.parse(r.stdout);
-  }
-
-  /** Script text: imports of the library from dist/, and a dump of the fixture as `keys` (what {@link key} reads of each socket). */
-  const childDump = () => `
-    import { SockDiag, readerThreadReady, readerThreadStats, ringReceiverStats, startReaderThread, startRingReceiver } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
-    const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
-    const dump = () => [...diag.inet({ ext: ${JSON.stringify(EXT)} })].map(({ family, state, src, sport, dst, dport, inode, cookie, info }) => ({ family, state, src, sport, dst, dport, inode, cookie: String(cookie), info: { sndMss: info?.sndMss } }));`;
-  const keys = (sockets: InetSocket[]) => sockets.map(key).sort();
-
-  it.skipIf(!strace)(`falls back to the reader thread where io_uring_setup is refused, as container seccomp profiles do${strace ? '' : ' (skipped: strace is not installed)'}`, () => {
-    const out = withInjectedFault('io_uring_setup', 'EPERM', `${childDump()}
-      const ring = startRingReceiver();
-      startReaderThread();
-      await readerThreadReady();
-      const sockets = dump();
-      console.log(JSON.stringify({ ring, stats: ringReceiverStats(), threadJobs: readerThreadStats().jobs, sockets }));`) as { ring: boolean; stats: RingReceiverStats; threadJobs: number; sockets: InetSocket[] };
-    expect([out.ring, out.stats.available, out.stats.jobs, out.threadJobs]).toEqual([false, false, 0, 1]);
-    expect(keys(out.sockets)).toEqual(expected);
-  });
-
-  it.skipIf(!strace)(`retires the ring when the kernel refuses a submission, and the dump still comes whole${strace ? '' : ' (skipped: strace is not installed)'}`, () => {
-    const out = withInjectedFault('io_uring_enter', 'ENOMEM', `${childDump()}
-      const ring = startRingReceiver();
-      const first = dump();
-      const stats = ringReceiverStats();
-      const second = dump();
-      console.log(JSON.stringify({ ring, stats, after: ringReceiverStats(), first, second }));`) as { ring: boolean; stats: RingReceiverStats; after: RingReceiverStats; first: InetSocket[]; second: InetSocket[] };
-    expect(out.ring).toBe(true);
-    expect(out.stats).toEqual({ available: false, jobs: 1, datagrams: 0, retired: expect.stringContaining('ENOMEM') });
-    expect(keys(out.first)).toEqual(expected);
-    // The retired ring takes no more dumps: the socket reads them.
-    expect(out.after).toEqual(out.stats);
-    expect(keys(out.second)).toEqual(expected);
   });
 
   it('does not keep a process alive once its work is done', () => {

@@ -1,0 +1,114 @@
+/**
+ * What dumps do when the system calls under them fail, against the real kernel: each
+ * case runs a dump in a child process (over dist/) under strace, whose fault injection
+ * makes one system call fail (only that call is traced). io_uring refused at set-up (as
+ * container seccomp profiles refuse it) leaves the reader thread; a refused submission
+ * retires the ring; a receive that fails in the middle of a dump fails that dump with
+ * the error, and the socket still takes the next one (the kernel refuses a new dump
+ * with EBUSY while the old one runs).
+ */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InetSocket } from '../../query/index.js';
+import type { RingReceiverStats } from '../../runtime/ring-receive.js';
+import { EXT, key, openManySockets, type ManySockets } from '../helpers/many-sockets.js';
+import { hasCommand, kernelTestsSkipReason, REPO } from '../helpers/netns.js';
+
+const skipReason = kernelTestsSkipReason() ?? (hasCommand('strace') ? undefined : 'needs strace (its fault injection makes the system calls fail)');
+if (skipReason) console.warn(`test/runtime/failed-receive.test.ts skipped: ${skipReason}`);
+
+/** What a child's dump gives: its sockets (the fields {@link key} reads), or the error that stopped it. */
+type Outcome = InetSocket[] | { error: string; code: string };
+
+describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private network namespace${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let fixture: ManySockets;
+  let expected: string[];
+
+  beforeAll(async () => {
+    fixture = await openManySockets('fault');
+    ({ expected } = fixture);
+  });
+
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  /**
+   * Runs `body` in a node process whose system call `syscall` fails with `error` at its
+   * `when`-th call (strace's counting); returns what the body printed, parsed as JSON.
+   * The body has the library's exports, `diag` (a SockDiag of the fixture's namespace,
+   * opened with `options`), and `dump()` / `dumpAsync()`, which give an {@link Outcome}.
+   */
+  function underFault(fault: { syscall: string; error: string; when: number }, options: string, body: string): Record<string, unknown> {
+    const script = `
+      import * as lib from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      const diag = lib.SockDiag.open({ netns: { name: ${JSON.stringify(fixture.ns.name)} }, ${options} });
+      const pick = ({ family, state, src, sport, dst, dport, inode, cookie, info }) => ({ family, state, src, sport, dst, dport, inode, cookie: String(cookie), info: { sndMss: info?.sndMss } });
+      const failed = (e) => ({ error: e.message, code: e.code });
+      const dump = () => { try { return [...diag.inet({ ext: ${JSON.stringify(EXT)} })].map(pick); } catch (e) { return failed(e); } };
+      const dumpAsync = async () => { const out = []; try { for await (const s of diag.inetAsync({ ext: ${JSON.stringify(EXT)} })) out.push(pick(s)); return out; } catch (e) { return failed(e); } };
+      ${body}`;
+    const { syscall, error, when } = fault;
+    const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${error}:when=${when}`];
+    const r = spawnSync('strace', [...strace, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  }
+
+  const whole = (o: unknown) => expect((o as InetSocket[]).map(key).sort()).toEqual(expected);
+
+  it('falls back to the reader thread where io_uring_setup is refused, as container seccomp profiles do', () => {
+    const out = underFault({ syscall: 'io_uring_setup', error: 'EPERM', when: 1 }, '', `
+      const ring = lib.startRingReceiver();
+      await lib.readerThreadReady();
+      const sockets = dump();
+      console.log(JSON.stringify({ ring, stats: lib.ringReceiverStats(), threadJobs: lib.readerThreadStats().jobs, sockets }));`);
+    expect([out.ring, (out.stats as RingReceiverStats).available, (out.stats as RingReceiverStats).jobs, out.threadJobs]).toEqual([false, false, 0, 1]);
+    whole(out.sockets);
+  });
+
+  it('retires the ring when the kernel refuses a submission, and the dump still comes whole', () => {
+    const out = underFault({ syscall: 'io_uring_enter', error: 'ENOMEM', when: 1 }, 'readerThread: true', `
+      const ring = lib.startRingReceiver();
+      const first = dump();
+      const stats = lib.ringReceiverStats();
+      const second = dump();
+      console.log(JSON.stringify({ ring, stats, after: lib.ringReceiverStats(), first, second }));`);
+    expect(out.ring).toBe(true);
+    expect(out.stats).toEqual({ available: false, jobs: 1, datagrams: 0, retired: expect.stringContaining('ENOMEM') });
+    whole(out.first);
+    // The retired ring takes no more dumps: the socket reads them.
+    expect(out.after).toEqual(out.stats);
+    whole(out.second);
+  });
+
+  it('fails a dump whose wait on the ring fails, and the socket and the ring take the next dumps', () => {
+    const out = underFault({ syscall: 'io_uring_enter', error: 'ENOMEM', when: 2 }, 'readerThread: true', `
+      lib.startRingReceiver();
+      const first = dump();
+      console.log(JSON.stringify({ first, second: dump(), third: await dumpAsync(), stats: lib.ringReceiverStats() }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('io_uring_enter failed with ENOMEM'), code: 'ENOMEM' });
+    whole(out.second);
+    whole(out.third);
+    expect((out.stats as RingReceiverStats).jobs).toBe(3);
+  });
+
+  it("fails a dump whose socket's own receive fails in the middle, and the socket takes the next dumps", () => {
+    // The seventh recvfrom: the peek before the fourth datagram (each is peeked, then read).
+    const out = underFault({ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }, 'readerThread: false', `
+      const first = dump();
+      console.log(JSON.stringify({ first, second: dump(), third: await dumpAsync() }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
+    whole(out.second);
+    whole(out.third);
+  });
+
+  it('does the same for a dump read on the event loop', () => {
+    const out = underFault({ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }, 'readerThread: false', `
+      const first = await dumpAsync();
+      console.log(JSON.stringify({ first, second: await dumpAsync(), third: dump() }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
+    whole(out.second);
+    whole(out.third);
+  });
+});
