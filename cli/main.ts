@@ -93,12 +93,15 @@ export async function run(argv: readonly string[], out = new Output(), errLine =
   try {
     diag = SockDiag.open({ netns });
   } catch (e) {
-    if (e instanceof SyscallError && netns) {
+    if (!(e instanceof SyscallError)) throw e;
+    // Opening the namespace's file and entering it are the namespace's; the rest (socket, bind, ...) the socket's.
+    if (netns && (e.syscall === 'open' || e.syscall === 'setns')) {
       const why = { ENOENT: 'does not exist', EPERM: 'cannot be entered: no permission (it needs CAP_SYS_ADMIN; run as root)', EINVAL: 'is not a network namespace' }[e.code];
       err(`network namespace '${o.netns}' ${why ?? `cannot be entered: ${e.message}`}`);
       return 2;
     }
-    throw e;
+    err(`cannot open a NETLINK_SOCK_DIAG socket: ${e.message}`);
+    return 1;
   }
   if (o.diagFile !== undefined) return rawDump(diag, o.diagFile, dumps, filter, out, err);
   let status = 0;

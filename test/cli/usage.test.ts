@@ -51,6 +51,27 @@ describe('bad input: one line on stderr naming the problem, exit status 2', () =
   });
 });
 
+const strace = spawnSync('strace', ['-V']).status === 0;
+
+describe(`a socket the kernel refuses: one line on stderr, exit status 1${strace ? '' : ' (skipped: needs strace, whose fault injection makes socket() fail)'}`, () => {
+  /** The command, with its first socket() failing with EMFILE. */
+  const refused = (args: string[]) => {
+    const fault = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=socket', '-e', 'inject=socket:error=EMFILE:when=1'];
+    return spawnSync('strace', [...fault, process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+  };
+  const message = 'sockdiag: cannot open a NETLINK_SOCK_DIAG socket: socket failed with EMFILE (too many open files)\n';
+
+  it.skipIf(!strace)('names the socket, not a stack trace', () => {
+    const r = refused(['-tan']);
+    expect([r.stdout, r.stderr, r.status]).toEqual(['', message, 1]);
+  });
+
+  it.skipIf(!strace)('in a namespace, names the socket too: the namespace was entered', () => {
+    const r = refused(['-tan', '-N', ns.name]);
+    expect([r.stdout, r.stderr, r.status]).toEqual(['', message, 1]);
+  });
+});
+
 describe('--help', () => {
   const help = sockdiag(['--help']);
 
