@@ -188,12 +188,28 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
   const protocols = (['tcp', 'udp'] as const).filter((p) => o.tables.size === 0 || o.tables.has(p));
   const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f));
   const sink = makeSink(o, [{ table: 'tcp', families: [...families], states: [], ext: [] }, { table: 'udp', families: [], states: [], ext: [] }], out, netns, 1);
+  // Events are written EVENT_FLUSH_MS after the first one not yet written: one write for a burst, not one per event.
+  let flushing: NodeJS.Timeout | undefined;
+  const flushSoon = () => {
+    flushing ??= setTimeout(() => {
+      flushing = undefined;
+      try {
+        sink.flush();
+      } catch (e) {
+        if (!(e instanceof ClosedOutput)) throw e;
+        stop.abort();
+      }
+    }, EVENT_FLUSH_MS);
+  };
   try {
-    for await (const s of watch({ netns, protocols, families, signal: stop.signal })) {
+    // As ss -E does, a burst of events beyond the receive buffer is reported, and the watch goes on.
+    const onOverflow = () => err('events were lost: they came faster than they were read (ENOBUFS)');
+    for await (const s of watch({ netns, protocols, families, signal: stop.signal, onOverflow })) {
       if (!match(s)) continue;
       sink.add(s.protocol === IpProtocol.udp ? 'udp' : 'tcp', s);
-      sink.flush();
+      flushSoon();
     }
+    clearTimeout(flushing);
     sink.end();
     out.flush();
     return 0;
@@ -205,10 +221,14 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
     }
     throw e;
   } finally {
+    clearTimeout(flushing);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** How long an event waits to be written with those that follow it (`-E`). */
+const EVENT_FLUSH_MS = 5;
 
 /** `-D FILE`: the kernel's TCP replies, raw; one line on stderr and status 1 or 2 when that cannot be done. */
 function rawDump(diag: SockDiag, path: string, dumps: Dump[], filter: FilterNode | null, out: Output, err: (line: string) => void): number {

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dport, sport, and, SockDiag, watch, type InetSocket } from '../../query/index.js';
+import { SyscallError } from '../../runtime/errors.js';
 import { Holder, kernelTestsSkipReason, Netns, type HeldSocket } from '../helpers/netns.js';
 
 const skip = kernelTestsSkipReason();
@@ -93,5 +94,57 @@ describe.skipIf(skip !== undefined)(`destroy and destroy events${skip ? ` (skipp
       expect(s.src).toBe('127.0.0.1');
       expect(s.info).toBeDefined();
     }
+  });
+
+  /**
+   * Watches TCP events with a tiny receive buffer and a consumer that takes 1 ms an
+   * event, while a process that holds 601 sockets exits (601 events in a burst); then
+   * closes one connection of the first holder. Returns what the watch saw, the
+   * overflows reported, how it ended, and the connection's two events.
+   */
+  async function burst(onOverflow: (() => void) | undefined): Promise<{ seen: string[]; ended: unknown; after: string[] }> {
+    const burster = await Holder.start(ns, 'node');
+    const l = await burster.request<HeldSocket>('listen', { host: '127.0.0.1', backlog: 1024 });
+    await burster.request('many', { listener: l.sock, host: '127.0.0.1', count: 300 });
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const ports = (s: InetSocket) => `${s.sport}->${s.dport}`;
+    const watching = (async () => {
+      for await (const s of watch({ netns: ns.spec, protocols: ['tcp'], signal: stop.signal, rcvbuf: 4096, onOverflow })) {
+        seen.push(ports(s));
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+      }
+    })().then(
+      () => 'aborted',
+      (e: unknown) => e,
+    );
+    await sleep(100);
+    await burster.stop();
+    await sleep(1000);
+    const p = await connect();
+    await holder.request('close', { sock: p.client.sock });
+    await holder.request('close', { sock: p.server.sock });
+    await sleep(300);
+    stop.abort();
+    const ended = await watching;
+    return { seen, ended, after: [`${p.client.localPort}->${listener.localPort}`, `${listener.localPort}->${p.client.localPort}`] };
+  }
+
+  it('reports events lost to a full receive buffer through onOverflow, and goes on', async () => {
+    let overflows = 0;
+    const { seen, ended, after } = await burst(() => overflows++);
+    expect(ended).toBe('aborted');
+    expect(overflows).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(601 + 2);
+    // The events after the burst still come.
+    expect(seen).toEqual(expect.arrayContaining(after));
+  });
+
+  it('without onOverflow, ends the watch with ENOBUFS when events were lost', async () => {
+    const { ended, seen, after } = await burst(undefined);
+    expect(ended).toBeInstanceOf(SyscallError);
+    expect((ended as SyscallError).code).toBe('ENOBUFS');
+    expect(seen).not.toEqual(expect.arrayContaining(after));
   });
 });
