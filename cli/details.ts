@@ -241,11 +241,10 @@ export function packetDetails(s: PacketSocketInfo): string[] {
   }
   if (s.rxRing) lines.push(`ring_rx(${ringText(s.rxRing)})`);
   if (s.txRing) lines.push(`ring_tx(${ringText(s.txRing)})`);
-  if (s.fanout !== undefined) {
-    // PACKET_DIAG_FANOUT: the group id in the low 16 bits, the mode above it.
-    const mode = s.fanout >>> 16;
+  if (s.fanout) {
+    const { id, mode } = s.fanout;
     const name = packetFanoutModeName(mode);
-    lines.push(`fanout(id:${s.fanout & 0xffff},type:${name ? (FANOUT_LABEL[name] ?? name) : `0x${mode.toString(16)}`})`);
+    lines.push(`fanout(id:${id},type:${name ? (FANOUT_LABEL[name] ?? name) : `0x${mode.toString(16)}`})`);
   }
   return lines;
 }

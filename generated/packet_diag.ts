@@ -39,7 +39,7 @@ export function ethernetProtocolValue(name: string): EthernetProtocol | undefine
 }
 
 /**
- * How a fanout group spreads frames over its sockets (PACKET_FANOUT_*, from linux/if_packet.h): the mode in bits 16-23 of PACKET_DIAG_FANOUT. Only the modes are listed; the header's other PACKET_FANOUT_ names are a socket option and flags.
+ * How a fanout group spreads frames over its sockets (PACKET_FANOUT_*, from linux/if_packet.h): the mode of packet-diag-fanout. Only the modes are listed; the header's other PACKET_FANOUT_ names are a socket option and flags.
  *
  * Values by name.
  *
@@ -666,11 +666,70 @@ export function encodePacketDiagRing(value: PacketDiagRing): Uint8Array {
 }
 
 /**
+ * Payload of PACKET_DIAG_FANOUT: one __u32 that net/packet/diag.c (pdiag_put_fanout) builds as `id | type << 16`, the fanout group of the socket. No uapi header names it.
+ *
+ * C: `struct packet_diag_fanout`, 4 bytes.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:241
+ */
+export interface PacketDiagFanout {
+  /**
+   * The group id the sockets of the group joined with (PACKET_FANOUT's low 16 bits).
+   *
+   * C: `id:16` at byte 0.
+   *
+   * Schema: packet_diag.yaml:249
+   */
+  id: number;
+  /**
+   * How the group spreads frames over its sockets (PACKET_FANOUT_HASH, _LB, _CPU, ...).
+   *
+   * C: `mode:16` at byte 0; values: {@link PacketFanoutMode}.
+   *
+   * Schema: packet_diag.yaml:253
+   */
+  mode: number;
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
+  extra?: Uint8Array;
+}
+
+/** Size in bytes of `struct packet_diag_fanout` as the schema describes it. */
+export const PACKET_DIAG_FANOUT_SIZE = 4;
+
+/**
+ * Decodes `struct packet_diag_fanout` from `length` bytes at `offset`. A shorter payload (an older kernel) leaves the optional members undefined; a longer one keeps its extra bytes.
+ * @throws DecodeError when fewer than 4 bytes are given.
+ */
+export function decodePacketDiagFanout(view: DataView, offset: number, length: number): PacketDiagFanout {
+  if (length < 4) needBytes('struct packet_diag_fanout', offset, length, 4);
+  return {
+    id: view.getUint32(offset + 0, LE) & 0xffff,
+    mode: (view.getUint32(offset + 0, LE) >>> 16),
+    extra: length > 4 ? copyBytes(view, offset + 4, length - 4) : undefined,
+  };
+}
+
+/** Writes `struct packet_diag_fanout` at `offset` (4 bytes, then `extra` if set). Undefined members stay zero. */
+export function writePacketDiagFanout(value: PacketDiagFanout, view: DataView, offset: number): void {
+  view.setUint32(offset + 0, (((value.id) & 0xffff) << 0 | ((value.mode) & 0xffff) << 16) >>> 0, LE);
+  if (value.extra) writeBytes(view, offset + 4, value.extra, value.extra.length);
+}
+
+/** Encodes `struct packet_diag_fanout` into new bytes. */
+export function encodePacketDiagFanout(value: PacketDiagFanout): Uint8Array {
+  const bytes = new Uint8Array(PACKET_DIAG_FANOUT_SIZE + (value.extra?.length ?? 0));
+  writePacketDiagFanout(value, new DataView(bytes.buffer), 0);
+  return bytes;
+}
+
+/**
  * One instruction of a classic BPF program (linux/filter.h); PACKET_DIAG_FILTER is an array of them, with no headers in between.
  *
  * C: `struct sock_filter`, 8 bytes.
  *
- * Schema: packet_diag.yaml:241
+ * Schema: packet_diag.yaml:259
  */
 export interface SockFilter {
   /**
@@ -678,7 +737,7 @@ export interface SockFilter {
    *
    * C: `code` at byte 0.
    *
-   * Schema: packet_diag.yaml:248
+   * Schema: packet_diag.yaml:266
    */
   code: number;
   /**
@@ -686,7 +745,7 @@ export interface SockFilter {
    *
    * C: `jt` at byte 2.
    *
-   * Schema: packet_diag.yaml:251
+   * Schema: packet_diag.yaml:269
    */
   jt: number;
   /**
@@ -694,7 +753,7 @@ export interface SockFilter {
    *
    * C: `jf` at byte 3.
    *
-   * Schema: packet_diag.yaml:254
+   * Schema: packet_diag.yaml:272
    */
   jf: number;
   /**
@@ -702,7 +761,7 @@ export interface SockFilter {
    *
    * C: `k` at byte 4.
    *
-   * Schema: packet_diag.yaml:257
+   * Schema: packet_diag.yaml:275
    */
   k: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -768,7 +827,7 @@ export const PacketDiagAttrsType = Object.freeze({
  *
  * Every field is optional: a kernel sends only what was asked for and what it knows.
  *
- * Schema: packet_diag.yaml:262
+ * Schema: packet_diag.yaml:280
  */
 export interface PacketDiagAttrs {
   /**
@@ -778,7 +837,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:268
+   * Schema: packet_diag.yaml:286
    */
   info?: PacketDiagInfo;
   /**
@@ -788,7 +847,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:274
+   * Schema: packet_diag.yaml:292
    */
   mclist?: Uint8Array;
   /**
@@ -798,7 +857,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:281
+   * Schema: packet_diag.yaml:299
    */
   rxRing?: PacketDiagRing;
   /**
@@ -808,19 +867,19 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:286
+   * Schema: packet_diag.yaml:304
    */
   txRing?: PacketDiagRing;
   /**
-   * The fanout group of the socket: the group id in the low 16 bits and the fanout mode (PACKET_FANOUT_HASH, _LB, _CPU, ...) in the next 8 bits. Absent when the socket is in no group.
+   * The fanout group of the socket, its id and mode. Absent when the socket is in no group.
    *
-   * C: `PACKET_DIAG_FANOUT` (4), u32.
+   * C: `PACKET_DIAG_FANOUT` (4), binary `struct packet_diag_fanout`.
    *
    * Since Linux 3.7.
    *
-   * Schema: packet_diag.yaml:291
+   * Schema: packet_diag.yaml:309
    */
-  fanout?: number;
+  fanout?: PacketDiagFanout;
   /**
    * The user id that owns the socket, as seen from the requester's user namespace; sent with PACKET_SHOW_INFO.
    *
@@ -828,7 +887,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:298
+   * Schema: packet_diag.yaml:314
    */
   uid?: number;
   /**
@@ -838,7 +897,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:302
+   * Schema: packet_diag.yaml:318
    */
   meminfo?: number[];
   /**
@@ -848,7 +907,7 @@ export interface PacketDiagAttrs {
    *
    * Since Linux 3.10.
    *
-   * Schema: packet_diag.yaml:308
+   * Schema: packet_diag.yaml:324
    */
   filter?: Uint8Array;
   /** Attributes whose type this schema does not know, kept as they came. */
@@ -873,7 +932,7 @@ export function decodePacketDiagAttrs<T extends object = PacketDiagAttrs>(view: 
       case 1: out.mclist = copyBytes(view, p, n); break;
       case 2: out.rxRing = decodePacketDiagRing(view, p, n); break;
       case 3: out.txRing = decodePacketDiagRing(view, p, n); break;
-      case 4: needBytes('PACKET_DIAG_FANOUT', p, n, 4); out.fanout = view.getUint32(p, LE); break;
+      case 4: out.fanout = decodePacketDiagFanout(view, p, n); break;
       case 5: needBytes('PACKET_DIAG_UID', p, n, 4); out.uid = view.getUint32(p, LE); break;
       case 6: out.meminfo = readArray(view, p, n, 4); break;
       case 7: out.filter = copyBytes(view, p, n); break;
@@ -891,7 +950,7 @@ export function encodePacketDiagAttrs(value: PacketDiagAttrs): Uint8Array {
   if (value.mclist !== undefined) parts.push([1, value.mclist]);
   if (value.rxRing !== undefined) parts.push([2, encodePacketDiagRing(value.rxRing)]);
   if (value.txRing !== undefined) parts.push([3, encodePacketDiagRing(value.txRing)]);
-  if (value.fanout !== undefined) parts.push([4, encodeInt(value.fanout, 4, false)]);
+  if (value.fanout !== undefined) parts.push([4, encodePacketDiagFanout(value.fanout)]);
   if (value.uid !== undefined) parts.push([5, encodeInt(value.uid, 4, false)]);
   if (value.meminfo !== undefined) parts.push([6, encodeIntArray(value.meminfo, 4)]);
   if (value.filter !== undefined) parts.push([7, value.filter]);

@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** Reference (restructure) decoders for the structs of schema/packet_diag.yaml; for differential tests only. */
 import * as r from 'restructure';
-import type { PacketDiagInfo, PacketDiagMclist, PacketDiagMsg, PacketDiagReq, PacketDiagRing, SockFilter } from '../packet_diag.js';
+import type { PacketDiagFanout, PacketDiagInfo, PacketDiagMclist, PacketDiagMsg, PacketDiagReq, PacketDiagRing, SockFilter } from '../packet_diag.js';
 
 const packetDiagReqRaw = new r.Struct({
 m0: r.uint8,
@@ -127,6 +127,22 @@ export function referenceDecodePacketDiagRing(bytes: Uint8Array): PacketDiagRing
 return convertPacketDiagRing(packetDiagRingRaw.fromBuffer(bytes));
 }
 export { packetDiagRingRaw };
+const packetDiagFanoutRaw = new r.Struct({
+m0: r.uint32le,
+});
+/** Converts restructure's raw `struct packet_diag_fanout` to the shape the fast decoder returns. */
+export function convertPacketDiagFanout(raw: any): PacketDiagFanout {
+return {
+id: ((raw.m0 >>> 0) & 65535),
+mode: ((raw.m0 >>> 16) & 65535),
+extra: undefined,
+};
+}
+/** Decodes a whole `struct packet_diag_fanout` with restructure. */
+export function referenceDecodePacketDiagFanout(bytes: Uint8Array): PacketDiagFanout {
+return convertPacketDiagFanout(packetDiagFanoutRaw.fromBuffer(bytes));
+}
+export { packetDiagFanoutRaw };
 const sockFilterRaw = new r.Struct({
 m0: r.uint16le,
 m2: r.uint8,
