@@ -90,5 +90,6 @@ The kernel tests what its bytecode can express; the rest is tested here. UNIX
 sockets match fnmatch(3) patterns on their name (src) and their peer's (dst),
 written bare when only UNIX sockets are listed, else as src unix:PATTERN.
 
-Exit status: 0 on success, 1 when the kernel refused a socket or a query, 2 for a bad command line.
+Exit status: 0 on success, 1 when the kernel refused a socket or a query or the output
+could not be written, 2 for a bad command line.
 `;

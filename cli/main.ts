@@ -21,7 +21,7 @@ import { parseCli, UsageError, type CliOptions } from './args.js';
 import { commandFilter } from './command-filter.js';
 import { HELP } from './help.js';
 import { JsonWriter } from './json.js';
-import { ClosedOutput, Output } from './output.js';
+import { ClosedOutput, Output, OutputFailed } from './output.js';
 import { cgroupPaths } from './cgroups.js';
 import { DEFAULT_TABLES, planDumps, STATELESS_TABLES, type Dump } from './plan.js';
 import { socketUsers } from './processes.js';
@@ -48,6 +48,16 @@ interface Sink {
 export async function run(argv: readonly string[], out = new Output(), errLine = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
   // Messages echo what the user typed and what the kernel named: keep them one line, with no terminal controls.
   const err = (line: string) => errLine(escapeControls(line));
+  try {
+    return await command(argv, out, err);
+  } catch (e) {
+    if (!(e instanceof OutputFailed)) throw e;
+    err(e.message);
+    return 1;
+  }
+}
+
+async function command(argv: readonly string[], out: Output, err: (line: string) => void): Promise<number> {
   let o: CliOptions;
   try {
     o = parseCli(argv);
@@ -190,13 +200,16 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
   const sink = makeSink(o, [{ table: 'tcp', families: [...families], states: [], ext: [] }, { table: 'udp', families: [], states: [], ext: [] }], out, netns, 1);
   // Events are written EVENT_FLUSH_MS after the first one not yet written: one write for a burst, not one per event.
   let flushing: NodeJS.Timeout | undefined;
+  /** Why output stopped, when a write in the timer failed: thrown once the watch has stopped. */
+  let stopped: ClosedOutput | OutputFailed | undefined;
   const flushSoon = () => {
     flushing ??= setTimeout(() => {
       flushing = undefined;
       try {
         sink.flush();
       } catch (e) {
-        if (!(e instanceof ClosedOutput)) throw e;
+        if (!(e instanceof ClosedOutput || e instanceof OutputFailed)) throw e;
+        stopped = e;
         stop.abort();
       }
     }, EVENT_FLUSH_MS);
@@ -209,6 +222,7 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
       sink.add(s.protocol === IpProtocol.udp ? 'udp' : 'tcp', s);
       flushSoon();
     }
+    if (stopped) throw stopped;
     clearTimeout(flushing);
     sink.end();
     out.flush();

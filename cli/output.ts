@@ -5,6 +5,7 @@
  * quietly.
  */
 import { writeSync } from 'node:fs';
+import { describeErrno } from '../runtime/errors.js';
 
 const CHUNK = 64 * 1024;
 /** The reused encoding buffer: a chunk and a long last line, in UTF-8. */
@@ -13,6 +14,11 @@ const ENCODE_ROOM = 3 * 2 * CHUNK;
 /** Thrown when the reader of standard output went away. */
 export class ClosedOutput extends Error {
   override name = 'ClosedOutput';
+}
+
+/** Thrown when standard output cannot be written for another reason (a full disk, an I/O error). */
+export class OutputFailed extends Error {
+  override name = 'OutputFailed';
 }
 
 export class Output {
@@ -47,6 +53,8 @@ export class Output {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue;
         if (code === 'EPIPE') throw new ClosedOutput('standard output was closed');
+        const errno = (e as NodeJS.ErrnoException).errno;
+        if (typeof errno === 'number') throw new OutputFailed(`cannot write to standard output: ${describeErrno(-errno)}`);
         throw e;
       }
     }

@@ -14,7 +14,8 @@ function errnoCode(errno: number): string {
 }
 
 /** `EPERM (operation not permitted)`: the name of an errno value and its text. */
-function describeErrno(errno: number): string {
+/** `ENOSPC (no space left on device)`: an errno's name and text (positive errno). */
+export function describeErrno(errno: number): string {
   const text = getSystemErrorMap().get(-errno)?.[1];
   return text ? `${errnoCode(errno)} (${text})` : errnoCode(errno);
 }

@@ -154,4 +154,36 @@ describe('events', () => {
     const first = JSON.parse(seen.split('\n')[0]!) as { netid: string; src: string };
     expect(first).toMatchObject({ netid: 'tcp', src: '127.0.0.1' });
   }, 30_000);
+
+  it('-E with standard output on a full device: one line on stderr, exit 1, once an event is to be written', async () => {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [BIN, '-N', ns.name, '-E', '-t'], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 1500));
+    spawnSync('ip', ['netns', 'exec', ns.name, 'python3', '-c', 'import socket; l=socket.create_server(("127.0.0.1", 0)); c=socket.create_connection(l.getsockname()); s,_=l.accept(); c.close(); s.close(); l.close()']);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect([stderr, code]).toEqual(['sockdiag: cannot write to standard output: ENOSPC (no space left on device)\n', 1]);
+  }, 30_000);
+});
+
+describe('standard output on a full device (/dev/full): one line on stderr, exit 1, no stack trace', () => {
+  const toFull = (args: string[]) => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      return spawnSync(process.execPath, [BIN, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+    } finally {
+      closeSync(full);
+    }
+  };
+  for (const args of [['-N', 'NS', '-tan'], ['-N', 'NS', '-tan', '--json'], ['--help']]) {
+    it(args.join(' '), () => {
+      const r = toFull(args.map((a) => (a === 'NS' ? ns.name : a)));
+      expect([r.stderr, r.status]).toEqual(['sockdiag: cannot write to standard output: ENOSPC (no space left on device)\n', 1]);
+    });
+  }
 });
