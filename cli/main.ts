@@ -106,7 +106,12 @@ async function command(argv: readonly string[], out: Output, err: (line: string)
     if (!(e instanceof SyscallError)) throw e;
     // Opening the namespace's file and entering it are the namespace's; the rest (socket, bind, ...) the socket's.
     if (netns && (e.syscall === 'open' || e.syscall === 'setns')) {
-      const why = { ENOENT: 'does not exist', EPERM: 'cannot be entered: no permission (it needs CAP_SYS_ADMIN; run as root)', EINVAL: 'is not a network namespace' }[e.code];
+      const why = {
+        ENOENT: 'does not exist',
+        EPERM: 'cannot be entered: no permission (it needs CAP_SYS_ADMIN; run as root)',
+        EACCES: 'cannot be opened: permission denied',
+        EINVAL: 'is not a network namespace',
+      }[e.code];
       err(`network namespace '${o.netns}' ${why ?? `cannot be entered: ${e.message}`}`);
       return 2;
     }
@@ -251,6 +256,10 @@ function rawDump(diag: SockDiag, path: string, dumps: Dump[], filter: FilterNode
     return 0;
   } catch (e) {
     if (e instanceof ClosedOutput) return 0;
+    if (e instanceof OutputFailed && path !== '-') {
+      err(e.message);
+      return 2;
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && !(e instanceof SyscallError)) {
       err(`cannot write '${path}': ${code}`);

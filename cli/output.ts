@@ -16,7 +16,7 @@ export class ClosedOutput extends Error {
   override name = 'ClosedOutput';
 }
 
-/** Thrown when standard output cannot be written for another reason (a full disk, an I/O error). */
+/** Thrown when the output cannot be written for another reason (a full disk, an I/O error); the message names it. */
 export class OutputFailed extends Error {
   override name = 'OutputFailed';
 }
@@ -26,7 +26,11 @@ export class Output {
   /** Where a chunk is encoded, reused: a fresh Buffer per chunk costs more than the encoding. */
   private bytes?: Buffer;
 
-  constructor(private readonly fd = 1) {}
+  constructor(
+    private readonly fd = 1,
+    /** What the descriptor is, for messages. */
+    private readonly name = 'standard output',
+  ) {}
 
   write(text: string): void {
     this.buffer += text;
@@ -54,7 +58,7 @@ export class Output {
         if (code === 'EAGAIN') continue;
         if (code === 'EPIPE') throw new ClosedOutput('standard output was closed');
         const errno = (e as NodeJS.ErrnoException).errno;
-        if (typeof errno === 'number') throw new OutputFailed(`cannot write to standard output: ${describeErrno(-errno)}`);
+        if (typeof errno === 'number') throw new OutputFailed(`cannot write to ${this.name}: ${describeErrno(-errno)}`);
         throw e;
       }
     }

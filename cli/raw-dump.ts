@@ -31,7 +31,7 @@ function doneMessage(seq: number, pid: number): Uint8Array {
 export function writeRawDump(diag: SockDiag, dumps: readonly Dump[], filter: FilterNode | null, path: string, out: Output): void {
   const plan = filter ? planFilter(filter) : undefined;
   const file = path === '-' ? undefined : openSync(path, 'w');
-  const sink = file === undefined ? out : new Output(file);
+  const sink = file === undefined ? out : new Output(file, `'${path}'`);
   // Messages are copied out of the receive buffer (reused by the next receive) into chunks.
   const chunk = new Uint8Array(CHUNK);
   let used = 0;

@@ -160,7 +160,7 @@ describe('events', () => {
     const child = spawn(process.execPath, [BIN, '-N', ns.name, '-E', '-t'], { stdio: ['ignore', full, 'pipe'] });
     closeSync(full);
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise((r) => setTimeout(r, 1500));
     spawnSync('ip', ['netns', 'exec', ns.name, 'python3', '-c', 'import socket; l=socket.create_server(("127.0.0.1", 0)); c=socket.create_connection(l.getsockname()); s,_=l.accept(); c.close(); s.close(); l.close()']);

@@ -123,6 +123,7 @@ describe('-F FILE: the filter expression continued from a file', () => {
 
   it('-D: a file that cannot be written, or no TCP table listed: one line, exit 2', () => {
     usageError(['-t', '-D', join(dir, 'no', 'such', 'dir')], /cannot write '.*dir': ENOENT/);
+    usageError(['-t', '-D', '/dev/full'], /cannot write to '\/dev\/full': ENOSPC \(no space left on device\)/);
     usageError(['-x', '-D', join(dir, 'raw')], /-D writes TCP sockets, and the command line lists none/);
   });
 
