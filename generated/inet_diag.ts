@@ -171,10 +171,16 @@ export function inetDiagExtNames(mask: number): InetDiagExtName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link InetDiagExt}.
+ */
 export function inetDiagExtMask(names: readonly InetDiagExtName[]): number {
   let mask = 0;
-  for (const n of names) mask |= InetDiagExt[n];
+  for (const n of names) {
+    if (!Object.hasOwn(InetDiagExt, n)) throw new TypeError(`unknown inet-diag-ext flag ${JSON.stringify(n)} (known: ${Object.keys(InetDiagExt).join(', ')})`);
+    mask |= InetDiagExt[n];
+  }
   return mask >>> 0;
 }
 

@@ -87,10 +87,16 @@ export function ioringFeatNames(mask: number): IoringFeatName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link IoringFeat}.
+ */
 export function ioringFeatMask(names: readonly IoringFeatName[]): number {
   let mask = 0;
-  for (const n of names) mask |= IoringFeat[n];
+  for (const n of names) {
+    if (!Object.hasOwn(IoringFeat, n)) throw new TypeError(`unknown ioring-feat flag ${JSON.stringify(n)} (known: ${Object.keys(IoringFeat).join(', ')})`);
+    mask |= IoringFeat[n];
+  }
   return mask >>> 0;
 }
 
@@ -125,10 +131,16 @@ export function ioringEnterNames(mask: number): IoringEnterName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link IoringEnter}.
+ */
 export function ioringEnterMask(names: readonly IoringEnterName[]): number {
   let mask = 0;
-  for (const n of names) mask |= IoringEnter[n];
+  for (const n of names) {
+    if (!Object.hasOwn(IoringEnter, n)) throw new TypeError(`unknown ioring-enter flag ${JSON.stringify(n)} (known: ${Object.keys(IoringEnter).join(', ')})`);
+    mask |= IoringEnter[n];
+  }
   return mask >>> 0;
 }
 
@@ -192,10 +204,16 @@ export function efdNames(mask: number): EfdName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link Efd}.
+ */
 export function efdMask(names: readonly EfdName[]): number {
   let mask = 0;
-  for (const n of names) mask |= Efd[n];
+  for (const n of names) {
+    if (!Object.hasOwn(Efd, n)) throw new TypeError(`unknown efd flag ${JSON.stringify(n)} (known: ${Object.keys(Efd).join(', ')})`);
+    mask |= Efd[n];
+  }
   return mask >>> 0;
 }
 
@@ -232,10 +250,16 @@ export function iosqeNames(mask: number): IosqeName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link Iosqe}.
+ */
 export function iosqeMask(names: readonly IosqeName[]): number {
   let mask = 0;
-  for (const n of names) mask |= Iosqe[n];
+  for (const n of names) {
+    if (!Object.hasOwn(Iosqe, n)) throw new TypeError(`unknown iosqe flag ${JSON.stringify(n)} (known: ${Object.keys(Iosqe).join(', ')})`);
+    mask |= Iosqe[n];
+  }
   return mask >>> 0;
 }
 
@@ -301,10 +325,16 @@ export function mmapProtNames(mask: number): MmapProtName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link MmapProt}.
+ */
 export function mmapProtMask(names: readonly MmapProtName[]): number {
   let mask = 0;
-  for (const n of names) mask |= MmapProt[n];
+  for (const n of names) {
+    if (!Object.hasOwn(MmapProt, n)) throw new TypeError(`unknown mmap-prot flag ${JSON.stringify(n)} (known: ${Object.keys(MmapProt).join(', ')})`);
+    mask |= MmapProt[n];
+  }
   return mask >>> 0;
 }
 
@@ -345,10 +375,16 @@ export function mmapFlagsNames(mask: number): MmapFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link MmapFlags}.
+ */
 export function mmapFlagsMask(names: readonly MmapFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= MmapFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(MmapFlags, n)) throw new TypeError(`unknown mmap-flags flag ${JSON.stringify(n)} (known: ${Object.keys(MmapFlags).join(', ')})`);
+    mask |= MmapFlags[n];
+  }
   return mask >>> 0;
 }
 

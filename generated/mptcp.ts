@@ -37,10 +37,16 @@ export function mptcpInfoFlagsNames(mask: number): MptcpInfoFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link MptcpInfoFlags}.
+ */
 export function mptcpInfoFlagsMask(names: readonly MptcpInfoFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= MptcpInfoFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(MptcpInfoFlags, n)) throw new TypeError(`unknown mptcp-info-flags flag ${JSON.stringify(n)} (known: ${Object.keys(MptcpInfoFlags).join(', ')})`);
+    mask |= MptcpInfoFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -93,10 +99,16 @@ export function mptcpSubflowFlagsNames(mask: number): MptcpSubflowFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link MptcpSubflowFlags}.
+ */
 export function mptcpSubflowFlagsMask(names: readonly MptcpSubflowFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= MptcpSubflowFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(MptcpSubflowFlags, n)) throw new TypeError(`unknown mptcp-subflow-flags flag ${JSON.stringify(n)} (known: ${Object.keys(MptcpSubflowFlags).join(', ')})`);
+    mask |= MptcpSubflowFlags[n];
+  }
   return mask >>> 0;
 }
 

@@ -214,10 +214,16 @@ export function nlmFlagsNames(mask: number): NlmFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link NlmFlags}.
+ */
 export function nlmFlagsMask(names: readonly NlmFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= NlmFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(NlmFlags, n)) throw new TypeError(`unknown nlm-flags flag ${JSON.stringify(n)} (known: ${Object.keys(NlmFlags).join(', ')})`);
+    mask |= NlmFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -258,10 +264,16 @@ export function nlmGetFlagsNames(mask: number): NlmGetFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link NlmGetFlags}.
+ */
 export function nlmGetFlagsMask(names: readonly NlmGetFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= NlmGetFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(NlmGetFlags, n)) throw new TypeError(`unknown nlm-get-flags flag ${JSON.stringify(n)} (known: ${Object.keys(NlmGetFlags).join(', ')})`);
+    mask |= NlmGetFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -298,10 +310,16 @@ export function nlmAckFlagsNames(mask: number): NlmAckFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link NlmAckFlags}.
+ */
 export function nlmAckFlagsMask(names: readonly NlmAckFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= NlmAckFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(NlmAckFlags, n)) throw new TypeError(`unknown nlm-ack-flags flag ${JSON.stringify(n)} (known: ${Object.keys(NlmAckFlags).join(', ')})`);
+    mask |= NlmAckFlags[n];
+  }
   return mask >>> 0;
 }
 

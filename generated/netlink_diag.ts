@@ -83,10 +83,16 @@ export function ndiagShowNames(mask: number): NdiagShowName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link NdiagShow}.
+ */
 export function ndiagShowMask(names: readonly NdiagShowName[]): number {
   let mask = 0;
-  for (const n of names) mask |= NdiagShow[n];
+  for (const n of names) {
+    if (!Object.hasOwn(NdiagShow, n)) throw new TypeError(`unknown ndiag-show flag ${JSON.stringify(n)} (known: ${Object.keys(NdiagShow).join(', ')})`);
+    mask |= NdiagShow[n];
+  }
   return mask >>> 0;
 }
 
@@ -133,10 +139,16 @@ export function ndiagFlagsNames(mask: number): NdiagFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link NdiagFlags}.
+ */
 export function ndiagFlagsMask(names: readonly NdiagFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= NdiagFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(NdiagFlags, n)) throw new TypeError(`unknown ndiag-flags flag ${JSON.stringify(n)} (known: ${Object.keys(NdiagFlags).join(', ')})`);
+    mask |= NdiagFlags[n];
+  }
   return mask >>> 0;
 }
 

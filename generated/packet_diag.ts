@@ -117,10 +117,16 @@ export function packetShowNames(mask: number): PacketShowName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link PacketShow}.
+ */
 export function packetShowMask(names: readonly PacketShowName[]): number {
   let mask = 0;
-  for (const n of names) mask |= PacketShow[n];
+  for (const n of names) {
+    if (!Object.hasOwn(PacketShow, n)) throw new TypeError(`unknown packet-show flag ${JSON.stringify(n)} (known: ${Object.keys(PacketShow).join(', ')})`);
+    mask |= PacketShow[n];
+  }
   return mask >>> 0;
 }
 
@@ -163,10 +169,16 @@ export function pdiFlagsNames(mask: number): PdiFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link PdiFlags}.
+ */
 export function pdiFlagsMask(names: readonly PdiFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= PdiFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(PdiFlags, n)) throw new TypeError(`unknown pdi-flags flag ${JSON.stringify(n)} (known: ${Object.keys(PdiFlags).join(', ')})`);
+    mask |= PdiFlags[n];
+  }
   return mask >>> 0;
 }
 

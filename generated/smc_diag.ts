@@ -76,10 +76,16 @@ export function smcDiagExtNames(mask: number): SmcDiagExtName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link SmcDiagExt}.
+ */
 export function smcDiagExtMask(names: readonly SmcDiagExtName[]): number {
   let mask = 0;
-  for (const n of names) mask |= SmcDiagExt[n];
+  for (const n of names) {
+    if (!Object.hasOwn(SmcDiagExt, n)) throw new TypeError(`unknown smc-diag-ext flag ${JSON.stringify(n)} (known: ${Object.keys(SmcDiagExt).join(', ')})`);
+    mask |= SmcDiagExt[n];
+  }
   return mask >>> 0;
 }
 

@@ -136,10 +136,16 @@ export function socketTypeFlagsNames(mask: number): SocketTypeFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link SocketTypeFlags}.
+ */
 export function socketTypeFlagsMask(names: readonly SocketTypeFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= SocketTypeFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(SocketTypeFlags, n)) throw new TypeError(`unknown socket-type-flags flag ${JSON.stringify(n)} (known: ${Object.keys(SocketTypeFlags).join(', ')})`);
+    mask |= SocketTypeFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -266,10 +272,16 @@ export function msgFlagsNames(mask: number): MsgFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link MsgFlags}.
+ */
 export function msgFlagsMask(names: readonly MsgFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= MsgFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(MsgFlags, n)) throw new TypeError(`unknown msg-flags flag ${JSON.stringify(n)} (known: ${Object.keys(MsgFlags).join(', ')})`);
+    mask |= MsgFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -304,10 +316,16 @@ export function pollEventsNames(mask: number): PollEventsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link PollEvents}.
+ */
 export function pollEventsMask(names: readonly PollEventsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= PollEvents[n];
+  for (const n of names) {
+    if (!Object.hasOwn(PollEvents, n)) throw new TypeError(`unknown poll-events flag ${JSON.stringify(n)} (known: ${Object.keys(PollEvents).join(', ')})`);
+    mask |= PollEvents[n];
+  }
   return mask >>> 0;
 }
 
@@ -350,10 +368,16 @@ export function openFlagsNames(mask: number): OpenFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link OpenFlags}.
+ */
 export function openFlagsMask(names: readonly OpenFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= OpenFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(OpenFlags, n)) throw new TypeError(`unknown open-flags flag ${JSON.stringify(n)} (known: ${Object.keys(OpenFlags).join(', ')})`);
+    mask |= OpenFlags[n];
+  }
   return mask >>> 0;
 }
 

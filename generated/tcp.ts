@@ -81,10 +81,16 @@ export function tcpCaStateFlagsNames(mask: number): TcpCaStateFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link TcpCaStateFlags}.
+ */
 export function tcpCaStateFlagsMask(names: readonly TcpCaStateFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= TcpCaStateFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(TcpCaStateFlags, n)) throw new TypeError(`unknown tcp-ca-state-flags flag ${JSON.stringify(n)} (known: ${Object.keys(TcpCaStateFlags).join(', ')})`);
+    mask |= TcpCaStateFlags[n];
+  }
   return mask >>> 0;
 }
 
@@ -170,10 +176,16 @@ export function tcpiOptionsNames(mask: number): TcpiOptionsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link TcpiOptions}.
+ */
 export function tcpiOptionsMask(names: readonly TcpiOptionsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= TcpiOptions[n];
+  for (const n of names) {
+    if (!Object.hasOwn(TcpiOptions, n)) throw new TypeError(`unknown tcpi-options flag ${JSON.stringify(n)} (known: ${Object.keys(TcpiOptions).join(', ')})`);
+    mask |= TcpiOptions[n];
+  }
   return mask >>> 0;
 }
 
@@ -290,10 +302,16 @@ export function tcpAccecnFailModeNames(mask: number): TcpAccecnFailModeName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link TcpAccecnFailMode}.
+ */
 export function tcpAccecnFailModeMask(names: readonly TcpAccecnFailModeName[]): number {
   let mask = 0;
-  for (const n of names) mask |= TcpAccecnFailMode[n];
+  for (const n of names) {
+    if (!Object.hasOwn(TcpAccecnFailMode, n)) throw new TypeError(`unknown tcp-accecn-fail-mode flag ${JSON.stringify(n)} (known: ${Object.keys(TcpAccecnFailMode).join(', ')})`);
+    mask |= TcpAccecnFailMode[n];
+  }
   return mask >>> 0;
 }
 

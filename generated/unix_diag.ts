@@ -56,10 +56,16 @@ export function udiagShowNames(mask: number): UdiagShowName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link UdiagShow}.
+ */
 export function udiagShowMask(names: readonly UdiagShowName[]): number {
   let mask = 0;
-  for (const n of names) mask |= UdiagShow[n];
+  for (const n of names) {
+    if (!Object.hasOwn(UdiagShow, n)) throw new TypeError(`unknown udiag-show flag ${JSON.stringify(n)} (known: ${Object.keys(UdiagShow).join(', ')})`);
+    mask |= UdiagShow[n];
+  }
   return mask >>> 0;
 }
 

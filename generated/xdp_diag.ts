@@ -43,10 +43,16 @@ export function xdpShowNames(mask: number): XdpShowName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link XdpShow}.
+ */
 export function xdpShowMask(names: readonly XdpShowName[]): number {
   let mask = 0;
-  for (const n of names) mask |= XdpShow[n];
+  for (const n of names) {
+    if (!Object.hasOwn(XdpShow, n)) throw new TypeError(`unknown xdp-show flag ${JSON.stringify(n)} (known: ${Object.keys(XdpShow).join(', ')})`);
+    mask |= XdpShow[n];
+  }
   return mask >>> 0;
 }
 
@@ -81,10 +87,16 @@ export function xdpDuFlagsNames(mask: number): XdpDuFlagsName[] {
   return names;
 }
 
-/** The mask with the named flags set. */
+/**
+ * The mask with the named flags set.
+ * @throws TypeError for a name that is not one of {@link XdpDuFlags}.
+ */
 export function xdpDuFlagsMask(names: readonly XdpDuFlagsName[]): number {
   let mask = 0;
-  for (const n of names) mask |= XdpDuFlags[n];
+  for (const n of names) {
+    if (!Object.hasOwn(XdpDuFlags, n)) throw new TypeError(`unknown xdp-du-flags flag ${JSON.stringify(n)} (known: ${Object.keys(XdpDuFlags).join(', ')})`);
+    mask |= XdpDuFlags[n];
+  }
   return mask >>> 0;
 }
 

@@ -72,10 +72,17 @@ export function emitEnum(sf: SourceFile, e: EnumDef): void {
     sf.addFunction({
       name: `${lookup}Mask`,
       isExported: true,
-      docs: ['The mask with the named flags set.'],
+      docs: [`The mask with the named flags set.\n@throws TypeError for a name that is not one of {@link ${ts}}.`],
       parameters: [{ name: 'names', type: `readonly ${nameType}[]` }],
       returnType: 'number',
-      statements: [`let mask = 0;`, `for (const n of names) mask |= ${ts}[n];`, 'return mask >>> 0;'],
+      statements: (w) => {
+        w.writeLine('let mask = 0;');
+        w.write('for (const n of names) ').block(() => {
+          w.writeLine(`if (!Object.hasOwn(${ts}, n)) throw new TypeError(\`unknown ${e.name} flag \${JSON.stringify(n)} (known: \${Object.keys(${ts}).join(', ')})\`);`);
+          w.writeLine(`mask |= ${ts}[n];`);
+        });
+        w.writeLine('return mask >>> 0;');
+      },
     });
   }
   sf.addFunction({

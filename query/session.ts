@@ -9,6 +9,7 @@ import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
 import { interfaceIndex } from '../runtime/interfaces.js';
 import { NetlinkSocket, type NetlinkMessage, type OpenOptions, type ReplyEnd } from '../runtime/netlink-socket.js';
+import { checkDumpOptions, checkFamily, checkInetLookup, checkInetQuery, checkUnixLookup, checkUnixQuery } from './check.js';
 import { prepareLargeDump } from './large-dump.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
@@ -100,6 +101,7 @@ export class SockDiag implements Disposable {
 
   /** Dumps INET sockets (TCP by default, IPv4 and IPv6). The yielded records are fresh objects. */
   *inet(q: InetQuery = {}): Generator<InetSocket, DumpStatus> {
+    checkInetQuery(q);
     let filter = this.planFilter(q, true);
     let specs = this.inetSpecs(q, filter);
     let interrupted = false;
@@ -119,6 +121,7 @@ export class SockDiag implements Disposable {
 
   /** Like {@link SockDiag.inet}, without holding the event loop for more than one receive buffer at a time. */
   async *inetAsync(q: InetQuery = {}): AsyncGenerator<InetSocket, DumpStatus> {
+    checkInetQuery(q);
     let filter = this.planFilter(q, true);
     let specs = this.inetSpecs(q, filter);
     let interrupted = false;
@@ -151,6 +154,7 @@ export class SockDiag implements Disposable {
    * the 4-tuple's packets, which may be a listener rather than a connection.
    */
   inetLookup(q: InetLookup): InetSocket | undefined {
+    checkInetLookup(q);
     const protocol = IpProtocol[q.protocol ?? 'tcp'];
     return this.lookup(inetRequest(lookupId(q), q.family, stateMask(undefined)), (m) => decodeInetSocket(m, protocol));
   }
@@ -163,6 +167,7 @@ export class SockDiag implements Disposable {
    * @throws DestroyUnsupportedError without CAP_NET_ADMIN or kernel support.
    */
   *destroy(q: InetQuery & { all?: boolean }): Generator<DestroyResult, DumpStatus> {
+    checkInetQuery(q);
     if (!q.all && !q.filter && !q.states && q.sport === undefined && q.dport === undefined) {
       throw new TypeError('destroy() without a filter, states or ports would destroy every socket: pass all: true to mean it');
     }
@@ -179,21 +184,25 @@ export class SockDiag implements Disposable {
 
   /** Destroys one socket by its 4-tuple (and cookie); the NetlinkError is ENOENT when there is none. */
   destroyOne(id: InetLookup): NetlinkError | undefined {
+    checkInetLookup(id);
     return destroyOne(this.socket, id);
   }
 
   /** Dumps UNIX sockets. */
   *unix(q: UnixQuery = {}): Generator<UnixSocket, DumpStatus> {
+    checkUnixQuery(q);
     return (this.status = yield* this.run(this.unixSpec(q)));
   }
 
   /** Like {@link SockDiag.unix}, without holding the event loop for more than one receive buffer at a time. */
   async *unixAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocket, DumpStatus> {
+    checkUnixQuery(q);
     return (this.status = yield* this.runAsync(this.unixSpec(q)));
   }
 
   /** Looks up one UNIX socket by inode (and cookie); undefined when no such socket exists. */
   unixLookup(inode: number, cookie?: bigint, q: UnixQuery = {}): UnixSocket | undefined {
+    checkUnixLookup(inode, cookie, q);
     return this.lookup(unixRequest(q, inode, cookie), decodeUnixSocket);
   }
 
@@ -203,11 +212,15 @@ export class SockDiag implements Disposable {
    * @throws NoDiagSupportError when this kernel has no diag module for the family.
    */
   *sockets<F extends FamilyName>(family: F, q: DumpOptions = {}): Generator<FamilySockets[F], DumpStatus> {
+    checkFamily(family);
+    checkDumpOptions(q);
     return (this.status = yield* this.run(this.familySpec(family, q)));
   }
 
   /** Like {@link SockDiag.sockets}, without holding the event loop for more than one receive buffer at a time. */
   async *socketsAsync<F extends FamilyName>(family: F, q: DumpOptions = {}): AsyncGenerator<FamilySockets[F], DumpStatus> {
+    checkFamily(family);
+    checkDumpOptions(q);
     return (this.status = yield* this.runAsync(this.familySpec(family, q)));
   }
 

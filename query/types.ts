@@ -10,7 +10,9 @@ import type { NetnsSpec } from '../runtime/netns.js';
 import type { FilterNode } from './filter/ast.js';
 
 /** IP protocols that inet_diag can report. */
-export type InetProtocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'mptcp' | 'sctp';
+/** The protocols of INET dumps, by the names of their IPPROTO_* values. */
+export const INET_PROTOCOLS = ['tcp', 'udp', 'udplite', 'raw', 'mptcp', 'sctp'] as const;
+export type InetProtocol = (typeof INET_PROTOCOLS)[number];
 
 /** A socket state name; a value the schema does not know shows as its number. */
 export type StateName = TcpStateName | `state-${number}`;

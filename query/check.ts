@@ -1,0 +1,97 @@
+/**
+ * Checks of the options callers pass, where the types cannot reach (JavaScript, data
+ * read from elsewhere): a wrong value gets a TypeError or RangeError that names the
+ * option, before anything is sent, instead of a dump that quietly matches nothing.
+ */
+import { InetDiagExt, TcpState } from '../generated/inet_diag.js';
+import { UdiagShow } from '../generated/unix_diag.js';
+import { FAMILIES } from './families.js';
+import { INET_PROTOCOLS, type DumpOptions, type InetLookup, type InetQuery, type UnixQuery } from './types.js';
+
+const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'];
+
+/** A value as a message shows it: strings quoted, objects as JSON (cut at 60 characters). */
+function show(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  let text: string;
+  try {
+    text = JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** `value` is one of `known` (or undefined, when `optional`). */
+function oneOf(option: string, value: unknown, known: readonly string[], optional = true): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== 'string' || !known.includes(value)) throw new TypeError(`${option}: unknown value ${show(value)} (known: ${known.join(', ')})`);
+}
+
+/** `value` is an array of names of `known` (or undefined). */
+function namesOf(option: string, value: unknown, known: readonly string[]): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) throw new TypeError(`${option}: an array of names, not ${show(value)}`);
+  for (const v of value) oneOf(option, v, known, false);
+}
+
+/** `value` is an integer from `min` to `max` (or undefined, when `optional`). */
+function integer(option: string, value: unknown, min: number, max: number, optional = true): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${option}: an integer, not ${show(value)}`);
+  if (value < min || value > max) throw new RangeError(`${option}: ${value} is outside ${min} to ${max}`);
+}
+
+/** Options every dump takes. */
+export function checkDumpOptions(q: DumpOptions): void {
+  integer('retries', q.retries, 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** An INET dump's options. */
+export function checkInetQuery(q: InetQuery): void {
+  checkDumpOptions(q);
+  oneOf('family', q.family, ['inet', 'inet6', 'all']);
+  oneOf('protocol', q.protocol, INET_PROTOCOLS);
+  namesOf('states', q.states, Object.keys(TcpState));
+  namesOf('ext', q.ext, Object.keys(InetDiagExt));
+  integer('sport', q.sport, 0, 0xffff);
+  integer('dport', q.dport, 0, 0xffff);
+  if (q.filter !== undefined && (typeof q.filter !== 'object' || q.filter === null || typeof (q.filter as { kind?: unknown }).kind !== 'string')) {
+    const hint = typeof q.filter === 'string' ? ': parse the text with parseFilter() first' : '';
+    throw new TypeError(`filter: a filter node (from parseFilter() or the builders), not ${show(q.filter)}${hint}`);
+  }
+  if (q.bytecode !== undefined && !(q.bytecode instanceof Uint8Array)) throw new TypeError(`bytecode: a Uint8Array, not ${show(q.bytecode)}`);
+}
+
+/** The 4-tuple (and the rest) of an INET lookup. */
+export function checkInetLookup(q: InetLookup): void {
+  oneOf('family', q.family, ['inet', 'inet6'], false);
+  oneOf('protocol', q.protocol, INET_PROTOCOLS);
+  for (const end of ['src', 'dst'] as const) if (typeof q[end] !== 'string') throw new TypeError(`${end}: an address as text, not ${show(q[end])}`);
+  integer('sport', q.sport, 0, 0xffff, false);
+  integer('dport', q.dport, 0, 0xffff, false);
+  integer('ifindex', q.ifindex, 0, 0xffffffff);
+  if (q.cookie !== undefined && typeof q.cookie !== 'bigint') throw new TypeError(`cookie: a bigint, not ${show(q.cookie)}`);
+  namesOf('ext', q.ext, Object.keys(InetDiagExt));
+}
+
+/** A UNIX dump's (or lookup's) options. */
+export function checkUnixQuery(q: UnixQuery): void {
+  checkDumpOptions(q);
+  namesOf('states', q.states, Object.keys(TcpState));
+  namesOf('show', q.show, Object.keys(UdiagShow));
+  oneOf('type', q.type, UNIX_TYPES);
+}
+
+/** A UNIX lookup: the inode, the cookie and the query's options. */
+export function checkUnixLookup(inode: unknown, cookie: unknown, q: UnixQuery): void {
+  integer('inode', inode, 0, 0xffffffff, false);
+  if (cookie !== undefined && typeof cookie !== 'bigint') throw new TypeError(`cookie: a bigint, not ${show(cookie)}`);
+  checkUnixQuery(q);
+}
+
+/** The family of {@link SockDiag.sockets}. */
+export function checkFamily(family: unknown): void {
+  oneOf('family', family, Object.keys(FAMILIES), false);
+}
