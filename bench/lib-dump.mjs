@@ -1,5 +1,6 @@
 // The library side of the benchmark, run as a whole process by bench/run.ts:
-// plain ESM over the built package (dist/), so no TypeScript loader is timed.
+// plain ESM over the built package (the bundle in dist/lib; dist/ modules for the
+// internals of the decode case), so no TypeScript loader is timed.
 //
 //   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread]
 //
@@ -11,11 +12,8 @@
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
-import { inet, inetAsync, parseFilter, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/query/index.js';
-import { ALL_STATES, decodeInetSocket, inetRequests } from '../dist/query/inet.js';
-import { NetlinkSocket, parseMessages } from '../dist/runtime/netlink-socket.js';
-import { NLMSGHDR_SIZE, NetlinkProtocol, NlmGetFlags } from '../dist/generated/netlink.js';
-import { IpProtocol } from '../dist/generated/socket.js';
+// The package entry, as users import it (the bundle in dist/lib).
+import { inet, inetAsync, parseFilter, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/lib/sockdiag.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,6 +66,11 @@ if (values.mode === 'sync' || values.mode === 'async') {
   // The decoder's own cost: the dump's datagrams are received and copied first (not
   // timed, decoder untouched), then decoded once, as cold as in a real dump (ms),
   // then a second time (warmMs).
+  // Internals the package does not export, from the modules dist/lib is built from.
+  const { ALL_STATES, decodeInetSocket, inetRequests } = await import('../dist/query/inet.js');
+  const { NetlinkSocket, parseMessages } = await import('../dist/runtime/netlink-socket.js');
+  const { NLMSGHDR_SIZE, NetlinkProtocol, NlmGetFlags } = await import('../dist/generated/netlink.js');
+  const { IpProtocol } = await import('../dist/generated/socket.js');
   const datagrams = [];
   const socket = NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, readerThread: false });
   try {

@@ -102,7 +102,7 @@ if (!opt['no-build']) {
 }
 /** The command as `npm install` links it: package.json's bin. */
 const BIN_PATH = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { sockdiag: string } }).bin.sockdiag;
-for (const f of ['dist/query/index.js', BIN_PATH, 'dist/generated/inet_diag.js']) {
+for (const f of ['dist/lib/sockdiag.js', 'dist/query/index.js', BIN_PATH, 'dist/generated/inet_diag.js']) {
   if (!existsSync(join(ROOT, f))) {
     log(`${f} is missing: run npm run build`);
     process.exit(1);

@@ -85,15 +85,16 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
     expect(performance.now() - started).toBeLessThan(15_000);
   });
 
-  it('starts in a program run as node --input-type=module -e, whose option a worker refuses', () => {
+  it('starts in a program run as node --input-type=module -e, whose option a worker refuses; from the package entry (dist/lib)', () => {
     const script = `
-      import { SockDiag, readerThreadReady, readerThreadStats } from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
+      import { SockDiag, readerThreadReady, readerThreadStats } from 'sockdiag';
       await readerThreadReady();
       const diag = SockDiag.open({ netns: { name: ${JSON.stringify(ns.name)} } });
       let n = 0;
       for (const _ of diag.inet({ ext: ['info'] })) n++;
       console.log(n, readerThreadStats().jobs);`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    // Run from the repository, 'sockdiag' is the package itself (its exports: the bundle in dist/lib).
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
     expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, `${expected.length} 1`, '']);
   });
 
