@@ -13,8 +13,7 @@ function errnoCode(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
-/** `EPERM (operation not permitted)`: the name of an errno value and its text. */
-/** `ENOSPC (no space left on device)`: an errno's name and text (positive errno). */
+/** `EPERM (operation not permitted)`: the name of an errno value (positive) and its text. */
 export function describeErrno(errno: number): string {
   const text = getSystemErrorMap().get(-errno)?.[1];
   return text ? `${errnoCode(errno)} (${text})` : errnoCode(errno);

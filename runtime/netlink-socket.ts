@@ -560,7 +560,6 @@ export class NetlinkSocket implements Disposable {
     });
   }
 
-  /** Reads and drops the rest of `reply`; its error, if any, is the abandoned reply's own. */
   /**
    * After a receive failed in the middle of a reply: lets the ring or the reader thread
    * go, then reads and drops what is queued ({@link NetlinkSocket.discardQueued}).
@@ -603,6 +602,7 @@ export class NetlinkSocket implements Disposable {
     }
   }
 
+  /** Reads and drops the rest of `reply`; its error, if any, is the abandoned reply's own. */
   private drain(reply: Reply): void {
     try {
       for (const _ of this.receiveReply(reply));
