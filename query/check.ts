@@ -7,6 +7,7 @@ import { InetDiagExt, TcpState } from '../generated/inet_diag.js';
 import { UdiagShow } from '../generated/unix_diag.js';
 import { FAMILIES } from './families.js';
 import { INET_PROTOCOLS, type DumpOptions, type InetLookup, type InetQuery, type UnixQuery } from './types.js';
+import type { WatchOptions } from './watch.js';
 
 const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'];
 
@@ -41,6 +42,20 @@ function integer(option: string, value: unknown, min: number, max: number, optio
   if (optional && value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${option}: an integer, not ${show(value)}`);
   if (value < min || value > max) throw new RangeError(`${option}: ${value} is outside ${min} to ${max}`);
+}
+
+/** Options of a socket: its receive buffer and whether a receiver may take its dumps (the namespace is checked where it is entered). */
+export function checkOpenOptions(o: { rcvbuf?: unknown; readerThread?: unknown }): void {
+  integer('rcvbuf', o.rcvbuf, 1, 0x7fffffff);
+  if (o.readerThread !== undefined && typeof o.readerThread !== 'boolean') throw new TypeError(`readerThread: true or false, not ${show(o.readerThread)}`);
+}
+
+/** Options of a watch for destroy events. */
+export function checkWatchOptions(o: WatchOptions): void {
+  namesOf('protocols', o.protocols, ['tcp', 'udp']);
+  namesOf('families', o.families, ['inet', 'inet6']);
+  integer('rcvbuf', o.rcvbuf, 1, 0x7fffffff);
+  if (o.onOverflow !== undefined && typeof o.onOverflow !== 'function') throw new TypeError(`onOverflow: a function, not ${show(o.onOverflow)}`);
 }
 
 /** Options every dump takes. */

@@ -9,7 +9,7 @@ import { IpProtocol } from '../generated/socket.js';
 import { NetlinkError } from '../runtime/errors.js';
 import { interfaceIndex } from '../runtime/interfaces.js';
 import { NetlinkSocket, type NetlinkMessage, type OpenOptions, type ReplyEnd } from '../runtime/netlink-socket.js';
-import { checkDumpOptions, checkFamily, checkInetLookup, checkInetQuery, checkUnixLookup, checkUnixQuery } from './check.js';
+import { checkDumpOptions, checkFamily, checkOpenOptions, checkInetLookup, checkInetQuery, checkUnixLookup, checkUnixQuery } from './check.js';
 import { prepareLargeDump } from './large-dump.js';
 import type { NetnsSpec } from '../runtime/netns.js';
 import { destroyOne, socketId, type DestroyResult } from './destroy.js';
@@ -92,6 +92,7 @@ export class SockDiag implements Disposable {
    * (query/large-dump.ts).
    */
   static open(options: QueryOptions & Pick<OpenOptions, 'rcvbuf' | 'readerThread'> = {}): SockDiag {
+    checkOpenOptions(options);
     const { netns, rcvbuf, readerThread = true } = options;
     return new SockDiag(NetlinkSocket.open(NetlinkProtocol['sock-diag'], { netns, rcvbuf, readerThread }), netns, readerThread);
   }

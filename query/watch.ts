@@ -6,6 +6,7 @@ import { NetlinkProtocol } from '../generated/netlink.js';
 import { SockDiagMcastGroup, SockDiagMsgType } from '../generated/sock_diag.js';
 import { SyscallError } from '../runtime/errors.js';
 import { NetlinkSocket } from '../runtime/netlink-socket.js';
+import { checkWatchOptions } from './check.js';
 import { decodeInetSocket } from './inet.js';
 import type { InetSocket, QueryOptions } from './types.js';
 
@@ -40,6 +41,7 @@ const WATCH_RCVBUF = 1024 * 1024;
  * @throws SyscallError `ENOBUFS` when events were lost, unless `onOverflow` is given.
  */
 export async function* watch(options: WatchOptions = {}): AsyncGenerator<InetSocket, void> {
+  checkWatchOptions(options);
   const protocols = options.protocols ?? ['tcp', 'udp'];
   const families = options.families ?? ['inet', 'inet6'];
   const groups = families.flatMap((f) => protocols.map((p) => SockDiagMcastGroup[`${f}-${p}-destroy`]));

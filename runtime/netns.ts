@@ -15,6 +15,9 @@ export type NetnsSpec = { name: string } | { path: string } | { pid: number };
 
 /** The namespace file of `spec` and words for it in messages. */
 function locate(spec: NetnsSpec): { path: string; label: string } {
+  if (typeof spec !== 'object' || spec === null || !('name' in spec || 'path' in spec || 'pid' in spec)) {
+    throw new TypeError(`not a network namespace: ${typeof spec === 'string' ? JSON.stringify(spec) : String(spec)} (give { name }, { path } or { pid })`);
+  }
   if ('name' in spec) {
     if (typeof spec.name !== 'string' || spec.name === '' || spec.name === '.' || spec.name === '..' || spec.name.includes('/')) {
       throw new TypeError(`not a network namespace name: ${JSON.stringify(spec.name)}`);

@@ -1,13 +1,14 @@
 /**
  * Options the types do not allow, as JavaScript callers can pass them: each gets a
- * TypeError or RangeError naming the option, when iteration starts and before any
- * request goes out, instead of a dump that quietly matches nothing (a state name
- * misspelled used to give no sockets; an unknown extension was dropped).
+ * TypeError or RangeError naming the option (when iteration starts, for dumps), before
+ * any request goes out, instead of a dump that quietly matches nothing (a state name
+ * misspelled used to give no sockets; an unknown extension was dropped) or an error
+ * from deep inside (a watch of SCTP events failed in setsockopt).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inetDiagExtMask } from '../../generated/inet_diag.js';
 import { udiagShowMask } from '../../generated/unix_diag.js';
-import { parseFilter, SockDiag } from '../../query/index.js';
+import { parseFilter, SockDiag, watch } from '../../query/index.js';
 
 /** What the types forbid: passed through `unknown`, as plain JavaScript would pass it. */
 const loose = <T>(value: unknown) => value as T;
@@ -76,6 +77,26 @@ describe('lookups, UNIX dumps and other families refuse them too', () => {
 
   it('sockets() with a family it does not know', () => {
     expect(() => diag.sockets(loose<'netlink'>('bluetooth')).next()).toThrow(/^family: unknown value "bluetooth" \(known: netlink, packet, xdp, vsock, smc, tipc\)$/);
+  });
+});
+
+describe('opening a socket, entering a namespace and watching refuse them too', () => {
+  it('SockDiag.open with a receive buffer that is no positive int, or readerThread that is no boolean', () => {
+    expect(() => SockDiag.open(loose({ rcvbuf: -1 }))).toThrow(/^rcvbuf: -1 is outside 1 to 2147483647$/);
+    expect(() => SockDiag.open(loose({ rcvbuf: '1M' }))).toThrow(/^rcvbuf: an integer, not "1M"$/);
+    expect(() => SockDiag.open(loose({ readerThread: 'no' }))).toThrow(/^readerThread: true or false, not "no"$/);
+  });
+
+  it('a namespace given as a bare name, or as an object without name, path or pid', () => {
+    expect(() => SockDiag.open(loose({ netns: 'blue' }))).toThrow(/^not a network namespace: "blue" \(give \{ name \}, \{ path \} or \{ pid \}\)$/);
+    expect(() => SockDiag.open(loose({ netns: {} }))).toThrow(/^not a network namespace: \[object Object\]/);
+  });
+
+  it('watch() with a protocol or family it has no events for, a buffer that is no int, an onOverflow that is no function', async () => {
+    await expect(watch(loose({ protocols: ['sctp'] })).next()).rejects.toThrow(/^protocols: unknown value "sctp" \(known: tcp, udp\)$/);
+    await expect(watch(loose({ families: 'inet' })).next()).rejects.toThrow(/^families: an array of names, not "inet"$/);
+    await expect(watch(loose({ rcvbuf: 'big' })).next()).rejects.toThrow(/^rcvbuf: an integer, not "big"$/);
+    await expect(watch(loose({ onOverflow: 5 })).next()).rejects.toThrow(/^onOverflow: a function, not 5$/);
   });
 });
 
