@@ -5,24 +5,13 @@
  */
 import { InetDiagExt, TcpState } from '../generated/inet_diag.js';
 import { UdiagShow } from '../generated/unix_diag.js';
+import { describeValue as show } from './display.js';
 import { FAMILIES } from './families.js';
+import { checkFilter } from './filter/check.js';
 import { INET_PROTOCOLS, type DumpOptions, type InetLookup, type InetQuery, type UnixQuery } from './types.js';
 import type { WatchOptions } from './watch.js';
 
 const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'];
-
-/** A value as a message shows it: strings quoted, objects as JSON (cut at 60 characters). */
-function show(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return typeof v === 'string' ? JSON.stringify(v) : String(v);
-  let text: string;
-  try {
-    text = JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
-  } catch {
-    text = String(v);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
 
 /** `value` is one of `known` (or undefined, when `optional`). */
 function oneOf(option: string, value: unknown, known: readonly string[], optional = true): void {
@@ -72,10 +61,7 @@ export function checkInetQuery(q: InetQuery): void {
   namesOf('ext', q.ext, Object.keys(InetDiagExt));
   integer('sport', q.sport, 0, 0xffff);
   integer('dport', q.dport, 0, 0xffff);
-  if (q.filter !== undefined && (typeof q.filter !== 'object' || q.filter === null || typeof (q.filter as { kind?: unknown }).kind !== 'string')) {
-    const hint = typeof q.filter === 'string' ? ': parse the text with parseFilter() first' : '';
-    throw new TypeError(`filter: a filter node (from parseFilter() or the builders), not ${show(q.filter)}${hint}`);
-  }
+  if (q.filter !== undefined) checkFilter(q.filter);
   if (q.bytecode !== undefined && !(q.bytecode instanceof Uint8Array)) throw new TypeError(`bytecode: a Uint8Array, not ${show(q.bytecode)}`);
 }
 

@@ -8,6 +8,23 @@
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
+/**
+ * A value as an error message shows it: strings quoted, bigints with `n`, objects as
+ * JSON cut at 60 characters.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return String(v);
+  let text: string;
+  try {
+    text = JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** Escapes the control characters of a string. */
 export function escapeControls(text: string): string {
   return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -135,6 +135,7 @@ export function not(arg: FilterNode): NotNode {
 function port(side: Side, op: PortOpSpelling, value: number): PortNode {
   const normalized = portOp(op);
   if (!normalized) throw new RangeError(`unknown port operator '${op}'`);
+  if (typeof value !== 'number') throw new TypeError(`a port is a number, not ${typeof value}`);
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new RangeError(`port ${value} is out of range (0-65535)`);
   }
@@ -162,6 +163,7 @@ function fromText<T>(text: string, parse: (text: string) => T): T {
 }
 
 function host(side: Side, spec: string, options: BuildOptions): HostNode {
+  if (typeof spec !== 'string') throw new TypeError(`${side}() takes an address as text, not ${typeof spec}`);
   const { prefix, port } = fromText(spec, (text) => parseHostSpec(text, options.services ?? lookupService));
   return { kind: 'host', side, prefix, port };
 }
@@ -212,12 +214,17 @@ export function cgroup(pathOrId: string | bigint): CgroupNode {
 
 /** Matches UNIX sockets whose name matches an fnmatch(3) pattern: `unixSrc('/run/*.sock')`. */
 export function unixSrc(pattern: string): UnixNameNode {
-  return { kind: 'unix', side: 'src', pattern };
+  return unixName('src', pattern);
 }
 
 /** Matches UNIX sockets whose peer's name matches an fnmatch(3) pattern. */
 export function unixDst(pattern: string): UnixNameNode {
-  return { kind: 'unix', side: 'dst', pattern };
+  return unixName('dst', pattern);
+}
+
+function unixName(side: Side, pattern: string): UnixNameNode {
+  if (typeof pattern !== 'string') throw new TypeError(`a UNIX name pattern is text, not ${typeof pattern}`);
+  return { kind: 'unix', side, pattern };
 }
 
 /** Matches sockets whose local port the kernel picked (see `matches` for the user-space approximation). */

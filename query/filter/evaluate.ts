@@ -6,6 +6,7 @@ import { isV4Mapped, parseIpv4, parseIpv6, prefixMatches } from './address.js';
 import type { FilterNode, HostNode, PortOp } from './ast.js';
 import { globMatcher } from './glob.js';
 import { localPortRange, lookupCgroupId, lookupIfindex } from './system.js';
+import { checkFilter } from './check.js';
 
 /** The socket fields a filter can test. */
 export interface FilterSocket {
@@ -80,6 +81,7 @@ function memoize<K, V>(lookup: (key: K) => V): (key: K) => V {
  *   like ss's /proc fallback, this approximates it as "local port in the ephemeral range".
  */
 export function createMatcher(node: FilterNode, options: MatchOptions = {}): (socket: FilterSocket) => boolean {
+  checkFilter(node);
   let range = options.ephemeralPorts;
   const context: Context = {
     ifindex: memoize(options.ifindex ?? lookupIfindex),

@@ -112,6 +112,9 @@ function spacingHint(token: Token | undefined): string {
  * @throws FilterSyntaxError with the 1-based column of the problem.
  */
 export function parseFilter(input: string | readonly string[], options: ParseOptions = {}): FilterNode | null {
+  if (typeof input !== 'string' && !(Array.isArray(input) && input.every((w) => typeof w === 'string'))) {
+    throw new TypeError(`parseFilter() takes filter text, or its words as an array of strings, not ${typeof input}`);
+  }
   const text = typeof input === 'string' ? input : input.join(' ');
   const tokens: Token[] = [];
   if (typeof input === 'string') {

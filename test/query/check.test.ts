@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inetDiagExtMask } from '../../generated/inet_diag.js';
 import { udiagShowMask } from '../../generated/unix_diag.js';
-import { parseFilter, SockDiag, watch } from '../../query/index.js';
+import { and, createMatcher, not, or, parseFilter, SockDiag, sport, src, unixSrc, watch } from '../../query/index.js';
 
 /** What the types forbid: passed through `unknown`, as plain JavaScript would pass it. */
 const loose = <T>(value: unknown) => value as T;
@@ -97,6 +97,39 @@ describe('opening a socket, entering a namespace and watching refuse them too', 
     await expect(watch(loose({ families: 'inet' })).next()).rejects.toThrow(/^families: an array of names, not "inet"$/);
     await expect(watch(loose({ rcvbuf: 'big' })).next()).rejects.toThrow(/^rcvbuf: an integer, not "big"$/);
     await expect(watch(loose({ onOverflow: 5 })).next()).rejects.toThrow(/^onOverflow: a function, not 5$/);
+  });
+});
+
+describe('filter ASTs from elsewhere than parseFilter() and the builders', () => {
+  const bad: [string, unknown, RegExp][] = [
+    ['an and() of nothing', and(loose(undefined), loose(undefined)), /^filter\.args\[1\]: a filter node .* not undefined$/],
+    ['an or() with text in it', or(sport('=', 1), loose('dport = :2')), /^filter\.args\[1\]: a filter node .* not "dport = :2": parse the text/],
+    ['an and with one argument', { kind: 'and', args: [sport('=', 1)] }, /^filter\.args: two or more filter nodes/],
+    ['a port out of range deep inside', not(or(sport('=', 1), { kind: 'port', side: 'dst', op: '=', port: 70000 })), /^filter\.arg\.args\[1\]\.port: 70000 is outside 0 to 65535$/],
+    ['an operator no parser makes', { kind: 'port', side: 'src', op: '==', port: 1 }, /^filter\.op: "==" is not one of =, !=, <, <=, >, >=$/],
+    ['a prefix with 5 bytes for IPv4', { kind: 'host', side: 'src', prefix: { family: 'inet', bytes: [1, 2, 3, 4, 5], prefixLength: 8 }, port: null }, /^filter\.prefix\.bytes: 4 numbers/],
+    ['a prefix longer than its family', { kind: 'host', side: 'dst', prefix: { family: 'inet', bytes: [10, 0, 0, 0], prefixLength: 33 }, port: null }, /^filter\.prefix\.prefixLength: 33 is outside 0 to 32$/],
+    ['an unknown kind', { kind: 'state', state: 'established' }, /^filter\.kind: unknown filter node kind "state"$/],
+    ['a cgroup id as a number', { kind: 'cgroup', cgroup: 5 }, /^filter\.cgroup: a path or a bigint id, not 5$/],
+  ];
+  for (const [what, filter, message] of bad) {
+    it(what, () => {
+      expect(() => diag.inet(loose({ filter })).next()).toThrow(message);
+      expect(() => createMatcher(loose(filter))).toThrow(message);
+    });
+  }
+
+  it('every AST parseFilter builds passes, deep ones included', () => {
+    for (const text of ['sport = :22', 'src 10.0.0.0/8 and not dst [::1]:443', 'dev lo or fwmark 0x10/0xff or cgroup / or autobound', `${'not '.repeat(999)}sport = :1`]) {
+      expect(() => createMatcher(parseFilter(text)!)).not.toThrow();
+    }
+  });
+
+  it('builders refuse arguments of the wrong type', () => {
+    expect(() => sport('=', loose('22'))).toThrow(/^a port is a number, not string$/);
+    expect(() => src(loose(42))).toThrow(/^src\(\) takes an address as text, not number$/);
+    expect(() => unixSrc(loose(5))).toThrow(/^a UNIX name pattern is text, not number$/);
+    expect(() => parseFilter(loose(42))).toThrow(/^parseFilter\(\) takes filter text, or its words as an array of strings, not number$/);
   });
 });
 
