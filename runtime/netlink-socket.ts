@@ -73,6 +73,8 @@ export interface OpenOptions {
 }
 
 const RECEIVE_BUFFER_BYTES = 32 * 1024;
+/** How many failed reads discarding a failed reply's rest tolerates. */
+const DISCARD_TRIES = 3;
 const C_INT_SIZE = Int32Array.BYTES_PER_ELEMENT;
 /** NLMSG_ALIGN: `n` rounded up to the 4-byte boundary netlink messages and struct payloads start on. */
 export const nlmsgAlign = (n: number): number => (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
@@ -592,13 +594,17 @@ export class NetlinkSocket implements Disposable {
    * Reads and drops every datagram queued, without waiting. While a dump runs its
    * queue is never empty (each read has the kernel add the next part), so this reads
    * a dump to its end, and the socket can take the next request: the kernel refuses a
-   * new dump (EBUSY) while one runs.
+   * new dump (EBUSY) while one runs. A read that fails is tried again, a few times
+   * in all (ENOBUFS is reported once; ENOMEM may pass); then what stays queued stays,
+   * and a next dump's EBUSY says so.
    */
   private discardQueued(): void {
-    try {
-      while (this.tryRead() !== undefined);
-    } catch {
-      // What stays queued stays; a next dump's EBUSY would say so.
+    for (let failures = 0; failures < DISCARD_TRIES; ) {
+      try {
+        if (this.tryRead() === undefined) return;
+      } catch {
+        failures++;
+      }
     }
   }
 

@@ -33,13 +33,20 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     await fixture?.close();
   });
 
+  /** A system call that fails with `error` at its `when`-th call (strace counts each thread's calls apart). */
+  interface Fault {
+    syscall: string;
+    error: string;
+    when: number;
+  }
+
   /**
-   * Runs `body` in a node process whose system call `syscall` fails with `error` at its
-   * `when`-th call (strace's counting); returns what the body printed, parsed as JSON.
-   * The body has the library's exports, `diag` (a SockDiag of the fixture's namespace,
-   * opened with `options`), and `dump()` / `dumpAsync()`, which give an {@link Outcome}.
+   * Runs `body` in a node process whose system calls fail as `faults` say; returns what
+   * the body printed, parsed as JSON. The body has the library's exports as `lib`, `diag`
+   * (a SockDiag of the fixture's namespace, opened with `options`), and `dump()` /
+   * `dumpAsync()`, which give an {@link Outcome}.
    */
-  function underFault(fault: { syscall: string; error: string; when: number }, options: string, body: string): Record<string, unknown> {
+  function underFault(faults: Fault[], options: string, body: string): Record<string, unknown> {
     const script = `
       import * as lib from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
       const diag = lib.SockDiag.open({ netns: { name: ${JSON.stringify(fixture.ns.name)} }, ${options} });
@@ -48,8 +55,8 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
       const dump = () => { try { return [...diag.inet({ ext: ${JSON.stringify(EXT)} })].map(pick); } catch (e) { return failed(e); } };
       const dumpAsync = async () => { const out = []; try { for await (const s of diag.inetAsync({ ext: ${JSON.stringify(EXT)} })) out.push(pick(s)); return out; } catch (e) { return failed(e); } };
       ${body}`;
-    const { syscall, error, when } = fault;
-    const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${error}:when=${when}`];
+    const inject = faults.flatMap(({ syscall, error, when }) => ['-e', `inject=${syscall}:error=${error}:when=${when}`]);
+    const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${faults.map((f) => f.syscall).join(',')}`, ...inject];
     const r = spawnSync('strace', [...strace, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
     expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
     return JSON.parse(r.stdout) as Record<string, unknown>;
@@ -58,7 +65,7 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
   const whole = (o: unknown) => expect((o as InetSocket[]).map(key).sort()).toEqual(expected);
 
   it('falls back to the reader thread where io_uring_setup is refused, as container seccomp profiles do', () => {
-    const out = underFault({ syscall: 'io_uring_setup', error: 'EPERM', when: 1 }, '', `
+    const out = underFault([{ syscall: 'io_uring_setup', error: 'EPERM', when: 1 }], '', `
       const ring = lib.startRingReceiver();
       await lib.readerThreadReady();
       const sockets = dump();
@@ -68,7 +75,7 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
   });
 
   it('retires the ring when the kernel refuses a submission, and the dump still comes whole', () => {
-    const out = underFault({ syscall: 'io_uring_enter', error: 'ENOMEM', when: 1 }, 'readerThread: true', `
+    const out = underFault([{ syscall: 'io_uring_enter', error: 'ENOMEM', when: 1 }], 'readerThread: true', `
       const ring = lib.startRingReceiver();
       const first = dump();
       const stats = lib.ringReceiverStats();
@@ -83,7 +90,7 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
   });
 
   it('fails a dump whose wait on the ring fails, and the socket and the ring take the next dumps', () => {
-    const out = underFault({ syscall: 'io_uring_enter', error: 'ENOMEM', when: 2 }, 'readerThread: true', `
+    const out = underFault([{ syscall: 'io_uring_enter', error: 'ENOMEM', when: 2 }], 'readerThread: true', `
       lib.startRingReceiver();
       const first = dump();
       console.log(JSON.stringify({ first, second: dump(), third: await dumpAsync(), stats: lib.ringReceiverStats() }));`);
@@ -95,7 +102,7 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
 
   it("fails a dump whose socket's own receive fails in the middle, and the socket takes the next dumps", () => {
     // The seventh recvfrom: the peek before the fourth datagram (each is peeked, then read).
-    const out = underFault({ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }, 'readerThread: false', `
+    const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
       const first = dump();
       console.log(JSON.stringify({ first, second: dump(), third: await dumpAsync() }));`);
     expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
@@ -103,8 +110,22 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     whole(out.third);
   });
 
+  it("fails a dump whose reader thread's receive fails, and the socket takes the next dumps", () => {
+    // io_uring refused, so the thread takes the dumps. strace counts calls per thread:
+    // the thread's fifth recvfrom fails, and so does the fifth of this thread, which
+    // falls in the middle of reading the failed dump's rest away.
+    const out = underFault([{ syscall: 'io_uring_setup', error: 'EPERM', when: 1 }, { syscall: 'recvfrom', error: 'ENOMEM', when: 5 }], 'readerThread: true', `
+      await lib.readerThreadReady();
+      const first = dump();
+      console.log(JSON.stringify({ first, second: dump(), third: await dumpAsync(), jobs: lib.readerThreadStats().jobs }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('receiving on the reader thread: recvfrom failed with ENOMEM'), code: 'ENOMEM' });
+    whole(out.second);
+    whole(out.third);
+    expect(out.jobs).toBe(3);
+  });
+
   it('does the same for a dump read on the event loop', () => {
-    const out = underFault({ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }, 'readerThread: false', `
+    const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
       const first = await dumpAsync();
       console.log(JSON.stringify({ first, second: await dumpAsync(), third: dump() }));`);
     expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
