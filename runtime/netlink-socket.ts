@@ -608,12 +608,16 @@ export class NetlinkSocket implements Disposable {
     }
   }
 
-  /** Reads and drops the rest of `reply`; its error, if any, is the abandoned reply's own. */
+  /**
+   * Reads and drops the rest of `reply`, which the caller stopped reading. Its kernel
+   * error, or a receive that fails on the way (after which the rest is discarded, see
+   * {@link NetlinkSocket.discardFailedReply}), belongs to the abandoned part and is dropped.
+   */
   private drain(reply: Reply): void {
     try {
       for (const _ of this.receiveReply(reply));
     } catch (e) {
-      if (!(e instanceof NetlinkError)) throw e;
+      if (!abandoned(e)) throw e;
     }
   }
 
@@ -621,10 +625,13 @@ export class NetlinkSocket implements Disposable {
     try {
       for await (const _ of this.receiveReplyAsync(reply));
     } catch (e) {
-      if (!(e instanceof NetlinkError)) throw e;
+      if (!abandoned(e)) throw e;
     }
   }
 }
+
+/** Whether `e` is what receiving a reply can throw (not a programming error): what a drain drops. */
+const abandoned = (e: unknown) => e instanceof NetlinkError || e instanceof SyscallError || e instanceof DecodeError;
 
 /** Sets SO_RCVBUF of `fd`, with SO_RCVBUFFORCE when the process may. */
 function setReceiveBuffer(fd: number, bytes: number): void {

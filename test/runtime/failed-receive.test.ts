@@ -124,6 +124,16 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     expect(out.jobs).toBe(3);
   });
 
+  it('lets a caller stop a dump early even when a receive fails while the rest is read away', () => {
+    // The consumer stops after 100 sockets (two datagrams); the tenth recvfrom falls in the drain.
+    const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 10 }], 'readerThread: false', `
+      const stop = () => { try { let n = 0; for (const _ of diag.inet({ ext: ${JSON.stringify(EXT)} })) if (++n === 100) break; return n; } catch (e) { return failed(e); } };
+      const early = stop();
+      console.log(JSON.stringify({ early, next: dump() }));`);
+    expect(out.early).toBe(100);
+    whole(out.next);
+  });
+
   it('does the same for a dump read on the event loop', () => {
     const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
       const first = await dumpAsync();
