@@ -31,7 +31,7 @@ import { NetlinkError, SyscallError } from './errors.js';
 import * as libc from './libc.js';
 import { ThreadedReceive, type Datagram } from './reader-thread.js';
 import { RingReceive } from './ring-receive.js';
-import { withNetns, type NetnsSpec } from './netns.js';
+import { assertHome, withNetns, type NetnsSpec } from './netns.js';
 
 /**
  * One received netlink message. The payload (after the 16-byte header) is
@@ -224,6 +224,8 @@ export class NetlinkSocket implements Disposable {
   static open(protocol: number, options: OpenOptions = {}): NetlinkSocket {
     const type = SocketType.raw | SocketTypeFlags.cloexec | SocketTypeFlags.nonblock;
     const create = () => libc.socket(AddressFamily.netlink, type, protocol);
+    // A thread stranded in another namespace would open its socket there.
+    assertHome();
     const fd = options.netns ? withNetns(options.netns, create) : create();
     try {
       try {

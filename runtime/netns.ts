@@ -44,15 +44,46 @@ function enter(fd: number, label: string): void {
   }
 }
 
+/** How many times a thread tries to return to its own namespace before it counts as stranded. */
+const HOME_TRIES = 3;
+/** Set once this thread could not return to its own namespace (see {@link assertHome}). */
+let stranded: SyscallError | undefined;
+
+/**
+ * Throws when this thread is stranded in another network namespace, because a return
+ * from {@link withNetns} failed: whatever it asked the kernel from then on would be
+ * about that namespace, not its own, so every later query refuses instead.
+ */
+export function assertHome(): void {
+  if (stranded) throw stranded;
+}
+
+/** Moves the thread back into its own namespace (open at `home`), trying {@link HOME_TRIES} times. */
+function returnHome(home: number, label: string): void {
+  for (let tries = 1; ; tries++) {
+    try {
+      libc.setns(home, CLONE_NEWNET);
+      return;
+    } catch (e) {
+      if (tries < HOME_TRIES) continue;
+      const errno = e instanceof SyscallError ? e.errno : 0;
+      stranded = new SyscallError('setns', errno, `returning from ${label} to this thread's own network namespace failed ${HOME_TRIES} times; the thread stays in ${label}, and every later query refuses`);
+      throw stranded;
+    }
+  }
+}
+
 /**
  * Runs `fn` with the calling thread in the network namespace `spec`, and moves the
  * thread back afterwards, also when `fn` throws. `fn` must be synchronous (a
  * returned promise is refused with a TypeError, after moving back).
  *
  * @throws SyscallError `ENOENT` when the namespace does not exist, `EPERM` without
- *   CAP_SYS_ADMIN; the message names the namespace.
+ *   CAP_SYS_ADMIN; the message names the namespace. A thread that cannot move back
+ *   (after three tries) is stranded: see {@link assertHome}.
  */
 export function withNetns<T>(spec: NetnsSpec, fn: () => T): T {
+  assertHome();
   const { path, label } = locate(spec);
   // O_RDONLY is 0.
   const target = libc.open(path, OpenFlags.cloexec, label);
@@ -64,7 +95,7 @@ export function withNetns<T>(spec: NetnsSpec, fn: () => T): T {
       try {
         result = fn();
       } finally {
-        enter(home, 'the original network namespace');
+        returnHome(home, label);
       }
       if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
         throw new TypeError('withNetns needs a synchronous function: the namespace only applies until it returns');

@@ -1,11 +1,12 @@
 /**
  * What dumps do when the system calls under them fail, against the real kernel: each
- * case runs a dump in a child process (over dist/) under strace, whose fault injection
- * makes one system call fail (only that call is traced). io_uring refused at set-up (as
+ * case runs in a child process (over dist/) under strace, whose fault injection makes
+ * the named system calls fail (only those are traced). io_uring refused at set-up (as
  * container seccomp profiles refuse it) leaves the reader thread; a refused submission
  * retires the ring; a receive that fails in the middle of a dump fails that dump with
  * the error, and the socket still takes the next one (the kernel refuses a new dump
- * with EBUSY while the old one runs).
+ * with EBUSY while the old one runs); a failed move back from a namespace is tried
+ * again, and a thread that cannot move back refuses every later query.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,19 +38,21 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
   interface Fault {
     syscall: string;
     error: string;
-    when: number;
+    /** strace's expression: `2` (the second call only), `2+` (from the second on). */
+    when: number | string;
   }
 
   /**
    * Runs `body` in a node process whose system calls fail as `faults` say; returns what
-   * the body printed, parsed as JSON. The body has the library's exports as `lib`, `diag`
-   * (a SockDiag of the fixture's namespace, opened with `options`), and `dump()` /
-   * `dumpAsync()`, which give an {@link Outcome}.
+   * the body printed, parsed as JSON. The body has the library's exports as `lib`, the
+   * fixture's namespace as `netns`, `diag` (a SockDiag of it, opened with `options`;
+   * none for null), and `dump()` / `dumpAsync()`, which give an {@link Outcome}.
    */
-  function underFault(faults: Fault[], options: string, body: string): Record<string, unknown> {
+  function underFault(faults: Fault[], options: string | null, body: string): Record<string, unknown> {
     const script = `
       import * as lib from ${JSON.stringify(`${REPO}/dist/query/index.js`)};
-      const diag = lib.SockDiag.open({ netns: { name: ${JSON.stringify(fixture.ns.name)} }, ${options} });
+      const netns = { name: ${JSON.stringify(fixture.ns.name)} };
+      ${options === null ? '' : `const diag = lib.SockDiag.open({ netns, ${options} });`}
       const pick = ({ family, state, src, sport, dst, dport, inode, cookie, info }) => ({ family, state, src, sport, dst, dport, inode, cookie: String(cookie), info: { sndMss: info?.sndMss } });
       const failed = (e) => ({ error: e.message, code: e.code });
       const dump = () => { try { return [...diag.inet({ ext: ${JSON.stringify(EXT)} })].map(pick); } catch (e) { return failed(e); } };
@@ -110,6 +113,15 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     whole(out.third);
   });
 
+  it('does the same for a dump read on the event loop', () => {
+    const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
+      const first = await dumpAsync();
+      console.log(JSON.stringify({ first, second: await dumpAsync(), third: dump() }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
+    whole(out.second);
+    whole(out.third);
+  });
+
   it("fails a dump whose reader thread's receive fails, and the socket takes the next dumps", () => {
     // io_uring refused, so the thread takes the dumps. strace counts calls per thread:
     // the thread's fifth recvfrom fails, and so does the fifth of this thread, which
@@ -134,12 +146,20 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     whole(out.next);
   });
 
-  it('does the same for a dump read on the event loop', () => {
-    const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
-      const first = await dumpAsync();
-      console.log(JSON.stringify({ first, second: await dumpAsync(), third: dump() }));`);
-    expect(out.first).toEqual({ error: expect.stringContaining('recvfrom failed with ENOMEM'), code: 'ENOMEM' });
-    whole(out.second);
-    whole(out.third);
+  it('tries again to move back from a namespace, and refuses every later query once it cannot', () => {
+    const script = (count: string) => `
+      import { readlinkSync } from 'node:fs';
+      const home = readlinkSync('/proc/thread-self/ns/net');
+      const attempt = (f) => { try { return f(); } catch (e) { return failed(e); } };
+      const opened = attempt(() => (lib.SockDiag.open({ netns }).close(), 'opened'));
+      console.log(JSON.stringify({ opened, home: readlinkSync('/proc/thread-self/ns/net') === home, later: attempt(${count}) }));`;
+    // The first move back fails once: tried again, it works.
+    const once = underFault([{ syscall: 'setns', error: 'ENOMEM', when: 2 }], null, script('() => [...lib.unix()].length'));
+    expect(once).toMatchObject({ opened: 'opened', home: true, later: expect.any(Number) });
+    // Every move back fails: the thread stays in the namespace, and a query of "this" namespace refuses.
+    const always = underFault([{ syscall: 'setns', error: 'ENOMEM', when: '2+' }], null, script('() => [...lib.inet()].length'));
+    const stranded = { error: expect.stringMatching(/^returning from network namespace ".*" to this thread's own network namespace failed 3 times; .* every later query refuses: setns failed with ENOMEM/), code: 'ENOMEM' };
+    expect(always).toEqual({ opened: stranded, home: false, later: stranded });
   });
+
 });
