@@ -9,7 +9,8 @@
  * `sockdiag -N` does. -x asks for INET_DIAG_INFO, MEMINFO, SKMEMINFO and CONG.
  * -u sends one legacy TCPDIAG_GETSOCK request instead (struct inet_diag_req), which
  * the kernel runs with family AF_UNSPEC: IPv4 and IPv6 in one walk of the socket
- * tables, as `ss` does when it lists both families.
+ * tables, as sockdiag asks for TCP of both families (`ss` 6.1 sends one request per
+ * family, two walks).
  * Prints "sockets S attributes A checksum C" on stdout.
  */
 #define _GNU_SOURCE

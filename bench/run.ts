@@ -291,7 +291,7 @@ function cases(w: Workload): Case[] {
     { id: 'c-noext', label: 'C baseline, no ext', shown: 'baseline -N NS', argv: [BASELINE, '-N', ns], stdout: 'text', check: cBaseline },
     {
       id: 'c-ext-u',
-      label: 'C baseline, ext, one AF_UNSPEC walk (as ss)',
+      label: 'C baseline, ext, one AF_UNSPEC walk (as the library and the command ask; ss makes one per family)',
       chart: 'C baseline, ext, one walk',
       shown: 'baseline -N NS -x -u',
       argv: [BASELINE, '-N', ns, '-x', '-u'],
@@ -300,7 +300,7 @@ function cases(w: Workload): Case[] {
     },
     {
       id: 'c-noext-u',
-      label: 'C baseline, no ext, one AF_UNSPEC walk (as ss)',
+      label: 'C baseline, no ext, one AF_UNSPEC walk (as the library and the command ask)',
       chart: 'C baseline, no ext, one walk',
       shown: 'baseline -N NS -u',
       argv: [BASELINE, '-N', ns, '-u'],

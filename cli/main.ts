@@ -179,7 +179,10 @@ function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, ki
     for (const s of diag.sockets(d.table as FamilyName)) sink.add(d.table, s);
     return;
   }
-  for (const family of d.families) {
+  // Both families as one query: the library asks TCP sockets of both in one request, which the
+  // kernel answers in one walk of its tables where ss makes two (one per family).
+  const families = d.families.length === 2 ? (['all'] as const) : d.families;
+  for (const family of families) {
     const q = { family, protocol: d.table as InetProtocol, states: d.states, ext: d.ext, filter: filter ?? undefined };
     if (!kill) {
       for (const s of diag.inet(q)) sink.add(d.table, s);

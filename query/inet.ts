@@ -120,8 +120,8 @@ export function decodeInetSocket(m: NetlinkMessage, protocol?: number): InetSock
 
 /**
  * The requests of a dump: one per family; but TCP of both families is one legacy
- * TCPDIAG_GETSOCK request, which the kernel answers in one walk of its socket tables
- * (as ss asks), where two SOCK_DIAG_BY_FAMILY requests would walk them twice.
+ * TCPDIAG_GETSOCK request, which the kernel answers in one walk of its socket tables,
+ * where two SOCK_DIAG_BY_FAMILY requests (what ss 6.1 sends) walk them twice.
  */
 export function inetRequests(q: InetQuery, states: number): { type: number; payload: Uint8Array }[] {
   const both = (q.family ?? 'all') === 'all';

@@ -6,6 +6,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TCPDIAG_GETSOCK } from '../../generated/inet_diag.js';
+import { SockDiagMsgType } from '../../generated/sock_diag.js';
 import { run } from '../../cli/main.js';
 import { Output } from '../../cli/output.js';
 import { SockDiag } from '../../query/session.js';
@@ -127,6 +129,21 @@ describe('streaming', () => {
     expect(chunks.length).toBeGreaterThan(2);
     expect(chunks[0]!.yielded).toBeLessThan(total);
     for (const c of chunks) expect(c.text!.length).toBeLessThan(64 * 1024 + 8192);
+  });
+});
+
+describe('requests', () => {
+  const strace = spawnSync('strace', ['-V']).status === 0;
+  /** The nlmsg_type of every request the command sends, as strace decodes them. */
+  const requestTypes = (args: string[]) => {
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sendto', '-e', 'abbrev=none', process.execPath, BIN, '-N', ns.name, ...args], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
+    return [...r.stderr.matchAll(/nlmsg_type=(0x[0-9a-f]+|\d+)/g)].map((m) => Number(m[1]));
+  };
+
+  it.skipIf(!strace)(`TCP of both families is one request, answered in one walk of the kernel's tables (ss makes two)${strace ? '' : ' (skipped: needs strace)'}`, () => {
+    expect(requestTypes(['-tan'])).toEqual([TCPDIAG_GETSOCK]);
+    expect(requestTypes(['-tan', '-4'])).toEqual([SockDiagMsgType['diag-by-family']]);
+    expect(requestTypes(['-uan'])).toEqual([SockDiagMsgType['diag-by-family'], SockDiagMsgType['diag-by-family']]);
   });
 });
 
