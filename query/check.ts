@@ -5,6 +5,7 @@
  */
 import { InetDiagExt, TcpState } from '../generated/inet_diag.js';
 import { UdiagShow } from '../generated/unix_diag.js';
+import { integer, namesOf, oneOf } from './check-values.js';
 import { describeValue as show } from './display.js';
 import { FAMILIES } from './families.js';
 import { checkFilter } from './filter/check.js';
@@ -12,26 +13,6 @@ import { INET_PROTOCOLS, type DumpOptions, type InetLookup, type InetQuery, type
 import type { WatchOptions } from './watch.js';
 
 const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'];
-
-/** `value` is one of `known` (or undefined, when `optional`). */
-function oneOf(option: string, value: unknown, known: readonly string[], optional = true): void {
-  if (optional && value === undefined) return;
-  if (typeof value !== 'string' || !known.includes(value)) throw new TypeError(`${option}: unknown value ${show(value)} (known: ${known.join(', ')})`);
-}
-
-/** `value` is an array of names of `known` (or undefined). */
-function namesOf(option: string, value: unknown, known: readonly string[]): void {
-  if (value === undefined) return;
-  if (!Array.isArray(value)) throw new TypeError(`${option}: an array of names, not ${show(value)}`);
-  for (const v of value) oneOf(option, v, known, false);
-}
-
-/** `value` is an integer from `min` to `max` (or undefined, when `optional`). */
-function integer(option: string, value: unknown, min: number, max: number, optional = true): void {
-  if (optional && value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${option}: an integer, not ${show(value)}`);
-  if (value < min || value > max) throw new RangeError(`${option}: ${value} is outside ${min} to ${max}`);
-}
 
 /** Options of a socket: its receive buffer and whether a receiver may take its dumps (the namespace is checked where it is entered). */
 export function checkOpenOptions(o: { rcvbuf?: unknown; readerThread?: unknown }): void {

@@ -4,31 +4,23 @@
  * TypeError or RangeError that names where it is (`filter.args[1].port`), instead of an
  * error from deep inside the compiler or a matcher that quietly matches nothing.
  */
+import { integer, oneOf } from '../check-values.js';
 import { describeValue as show } from '../display.js';
 import { MAX_FILTER_DEPTH, type FilterNode } from './ast.js';
 
 const SIDES = ['src', 'dst'];
 const PORT_OPS = ['=', '!=', '<', '<=', '>', '>='];
 
-function integerIn(at: string, v: unknown, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${at}: an integer, not ${show(v)}`);
-  if (v < 0 || v > max) throw new RangeError(`${at}: ${v} is outside 0 to ${max}`);
-}
-
-function oneOf(at: string, v: unknown, known: readonly string[]): void {
-  if (typeof v !== 'string' || !known.includes(v)) throw new TypeError(`${at}: ${show(v)} is not one of ${known.join(', ')}`);
-}
-
 /** The address prefix of a host node: null, or a family, its bytes and a prefix length that fit each other. */
 function checkPrefix(at: string, p: unknown): void {
   if (p === null) return;
   if (typeof p !== 'object') throw new TypeError(`${at}: an address prefix or null, not ${show(p)}`);
   const { family, bytes, prefixLength } = p as Record<string, unknown>;
-  oneOf(`${at}.family`, family, ['inet', 'inet6']);
+  oneOf(`${at}.family`, family, ['inet', 'inet6'], false);
   const size = family === 'inet' ? 4 : 16;
   if (!Array.isArray(bytes) || bytes.length !== size) throw new TypeError(`${at}.bytes: ${size} numbers, not ${show(bytes)}`);
-  bytes.forEach((b, i) => integerIn(`${at}.bytes[${i}]`, b, 0xff));
-  integerIn(`${at}.prefixLength`, prefixLength, size * 8);
+  bytes.forEach((b, i) => integer(`${at}.bytes[${i}]`, b, 0, 0xff, false));
+  integer(`${at}.prefixLength`, prefixLength, 0, size * 8, false);
 }
 
 /**
@@ -56,27 +48,27 @@ export function checkFilter(node: unknown, at = 'filter'): asserts node is Filte
         stack.push([f.arg, `${where}.arg`, depth + 1]);
         break;
       case 'port':
-        oneOf(`${where}.side`, f.side, SIDES);
-        oneOf(`${where}.op`, f.op, PORT_OPS);
-        integerIn(`${where}.port`, f.port, 0xffff);
+        oneOf(`${where}.side`, f.side, SIDES, false);
+        oneOf(`${where}.op`, f.op, PORT_OPS, false);
+        integer(`${where}.port`, f.port, 0, 0xffff, false);
         break;
       case 'host':
-        oneOf(`${where}.side`, f.side, SIDES);
+        oneOf(`${where}.side`, f.side, SIDES, false);
         checkPrefix(`${where}.prefix`, f.prefix);
-        if (f.port !== null) integerIn(`${where}.port`, f.port, 0xffff);
+        if (f.port !== null) integer(`${where}.port`, f.port, 0, 0xffff, false);
         break;
       case 'dev':
-        if (typeof f.dev !== 'string') integerIn(`${where}.dev`, f.dev, 0xffffffff);
+        if (typeof f.dev !== 'string') integer(`${where}.dev`, f.dev, 0, 0xffffffff, false);
         break;
       case 'mark':
-        integerIn(`${where}.value`, f.value, 0xffffffff);
-        integerIn(`${where}.mask`, f.mask, 0xffffffff);
+        integer(`${where}.value`, f.value, 0, 0xffffffff, false);
+        integer(`${where}.mask`, f.mask, 0, 0xffffffff, false);
         break;
       case 'cgroup':
         if (typeof f.cgroup !== 'string' && typeof f.cgroup !== 'bigint') throw new TypeError(`${where}.cgroup: a path or a bigint id, not ${show(f.cgroup)}`);
         break;
       case 'unix':
-        oneOf(`${where}.side`, f.side, SIDES);
+        oneOf(`${where}.side`, f.side, SIDES, false);
         if (typeof f.pattern !== 'string') throw new TypeError(`${where}.pattern: a string, not ${show(f.pattern)}`);
         break;
       case 'autobound':
