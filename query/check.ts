@@ -9,10 +9,8 @@ import { integer, namesOf, oneOf } from './check-values.js';
 import { describeValue as show } from './display.js';
 import { FAMILIES } from './families.js';
 import { checkFilter } from './filter/check.js';
-import { INET_PROTOCOLS, type DumpOptions, type InetLookup, type InetQuery, type UnixQuery } from './types.js';
+import { INET_PROTOCOLS, UNIX_TYPES, type DumpOptions, type InetLookup, type InetQuery, type UnixQuery } from './types.js';
 import type { WatchOptions } from './watch.js';
-
-const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'];
 
 /** Options of a socket: its receive buffer and whether a receiver may take its dumps (the namespace is checked where it is entered). */
 export function checkOpenOptions(o: { rcvbuf?: unknown; readerThread?: unknown }): void {

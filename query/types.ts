@@ -10,6 +10,10 @@ import type { NetnsSpec } from '../runtime/netns.js';
 import type { FilterNode } from './filter/ast.js';
 
 /** IP protocols that inet_diag can report. */
+/** The types of UNIX sockets a dump can keep. */
+export const UNIX_TYPES = ['stream', 'dgram', 'seqpacket'] as const;
+export type UnixType = (typeof UNIX_TYPES)[number];
+
 /** The protocols of INET dumps, by the names of their IPPROTO_* values. */
 export const INET_PROTOCOLS = ['tcp', 'udp', 'udplite', 'raw', 'mptcp', 'sctp'] as const;
 export type InetProtocol = (typeof INET_PROTOCOLS)[number];
@@ -127,5 +131,5 @@ export interface UnixQuery extends DumpOptions {
   /** What to report besides the fixed header (default: all of it). */
   show?: readonly UdiagShowName[];
   /** Only sockets of this type (filtered here; the kernel has no such filter). */
-  type?: 'stream' | 'dgram' | 'seqpacket';
+  type?: UnixType;
 }

@@ -11,11 +11,15 @@ import {
   parseCgroup, parseDevice, parseHostSpec, portOp, ValueError, type ServiceResolver,
 } from './values.js';
 
+/** The ends of a socket a condition can look at. */
+export const SIDES = ['src', 'dst'] as const;
 /** Which end of the socket a condition looks at: `src` is local, `dst` is remote. */
-export type Side = 'src' | 'dst';
+export type Side = (typeof SIDES)[number];
 
+/** The port comparisons. */
+export const PORT_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 /** A port comparison. */
-export type PortOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export type PortOp = (typeof PORT_OPS)[number];
 
 /** Every spelling ss accepts for a {@link PortOp}. */
 export type PortOpSpelling =

@@ -6,10 +6,8 @@
  */
 import { integer, oneOf } from '../check-values.js';
 import { describeValue as show } from '../display.js';
-import { MAX_FILTER_DEPTH, type FilterNode } from './ast.js';
+import { MAX_FILTER_DEPTH, PORT_OPS, SIDES, type FilterNode } from './ast.js';
 
-const SIDES = ['src', 'dst'];
-const PORT_OPS = ['=', '!=', '<', '<=', '>', '>='];
 
 /** The address prefix of a host node: null, or a family, its bytes and a prefix length that fit each other. */
 function checkPrefix(at: string, p: unknown): void {
