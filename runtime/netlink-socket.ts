@@ -207,6 +207,8 @@ export class NetlinkSocket implements Disposable {
   private wake: (() => void) | undefined;
   /** The receive of the reply being read by the io_uring receiver or the reader thread, while one has it. */
   private threaded: RingReceive | ThreadedReceive | undefined;
+  /** A reply is being received, from the first step of its iterator to its end: see {@link NetlinkSocket.send}. */
+  private receiving = false;
 
   private constructor(
     /** The file descriptor (non-blocking, close-on-exec). */
@@ -257,9 +259,15 @@ export class NetlinkSocket implements Disposable {
    * Sends a request to the kernel: a netlink header (`flags` | NLM_F_REQUEST, the
    * next sequence number, port id 0) followed by `payload`.
    * @returns the sequence number, to give to {@link NetlinkSocket.receive}.
+   * @throws Error while the reply to another request is being received: its reads would
+   *   take this one's messages (and the other way round), and the kernel runs one dump
+   *   per socket at a time.
    */
   send(type: number, flags: number, payload: Uint8Array): number {
     this.checkOpen('sendto');
+    if (this.receiving) {
+      throw new Error('this netlink socket is receiving the reply to another request; one request at a time: finish or stop that iteration first, or use another socket');
+    }
     const seq = (this.lastSeq = ((this.lastSeq + 1) >>> 0) || 1);
     const message = new Uint8Array(NLMSGHDR_SIZE + payload.length);
     const header = { len: message.length, type, flags: flags | NlmFlags.request, seq, pid: 0 };
@@ -310,6 +318,7 @@ export class NetlinkSocket implements Disposable {
 
   private *batches(reply: Reply): Generator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
+    this.receiving = true;
     try {
       for (;;) {
         const { view, length } = this.nextDatagram(reply);
@@ -332,11 +341,13 @@ export class NetlinkSocket implements Disposable {
       }
       this.threaded?.finish();
       this.threaded = undefined;
+      this.receiving = false;
     }
   }
 
   private async *batchesAsync(reply: Reply): AsyncGenerator<NetlinkMessage[], ReplyEnd> {
     let yielding = false;
+    this.receiving = true;
     try {
       for (let first = true; ; first = false) {
         // Let timers and I/O run between two receive buffers.
@@ -361,6 +372,7 @@ export class NetlinkSocket implements Disposable {
       }
       await this.threaded?.finishAsync();
       this.threaded = undefined;
+      this.receiving = false;
     }
   }
 

@@ -112,6 +112,31 @@ describe('requests and replies', () => {
     expect(queued(s)).toBe(false);
     expect(collect(s.request(BY_FAMILY, DUMP, unixRequest())).end).toEqual({ interrupted: false });
   });
+
+  it('refuses a request while another reply is being received, which goes on to its end; then takes the next', async () => {
+    // Other test files make and close UNIX sockets meanwhile: a dump is whole when it ends
+    // at NLMSG_DONE and holds this file's listener.
+    using s = NetlinkSocket.open(SOCK_DIAG);
+    const busy = /^this netlink socket is receiving the reply to another request; one request at a time/;
+    // Blocking: a second request from inside the loop of the first.
+    const names: (string | undefined)[] = [];
+    const replies = s.request(BY_FAMILY, DUMP, unixRequest({ show: SHOW_ALL }));
+    let r = replies.next();
+    expect(() => s.request(BY_FAMILY, DUMP, unixRequest()).next()).toThrow(busy);
+    for (; !r.done; r = replies.next()) names.push(unixName(r.value));
+    expect(r.value).toEqual({ interrupted: false });
+    expect(names).toContain(path);
+    // On the event loop: two iterations started at once (this used to hang: each took the other's messages).
+    const listed = async () => {
+      const out: (string | undefined)[] = [];
+      for await (const m of s.requestAsync(BY_FAMILY, DUMP, unixRequest({ show: SHOW_ALL }))) out.push(unixName(m));
+      return out;
+    };
+    const [a, b] = await Promise.allSettled([listed(), listed()]);
+    expect(a).toEqual({ status: 'fulfilled', value: expect.arrayContaining([path]) });
+    expect(b).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(busy) } });
+    expect(collect(s.request(BY_FAMILY, DUMP, unixRequest())).end).toEqual({ interrupted: false });
+  });
 });
 
 describe('descriptors', () => {
