@@ -160,11 +160,11 @@ function dump(diag: SockDiag, d: Dump, sink: Sink, filter: FilterNode | null, ki
   if (d.table === 'unix') {
     if (kill) return;
     if (!filter) {
-      for (const s of diag.unix({ states: d.states })) sink.add('unix', s);
+      for (const s of diag.unix({ states: d.states, show: d.show })) sink.add('unix', s);
       return;
     }
     // `dst` tests the peer's name, so the whole dump comes first.
-    const sockets = [...diag.unix({ states: d.states })];
+    const sockets = [...diag.unix({ states: d.states, show: d.show })];
     const names = unixNames(sockets);
     const match = createMatcher(filter);
     for (const s of sockets) {

@@ -3,6 +3,7 @@
  * defaults (connected sockets of every table when nothing is asked for).
  */
 import type { InetDiagExtName, TcpStateName } from '../generated/inet_diag.js';
+import type { UdiagShowName } from '../generated/unix_diag.js';
 import type { CliOptions, Table } from './args.js';
 import { ALL_STATES, DEFAULT_STATES } from './states.js';
 
@@ -13,6 +14,8 @@ export interface Dump {
   families: ('inet' | 'inet6')[];
   states: TcpStateName[];
   ext: InetDiagExtName[];
+  /** For UNIX: what to ask the kernel for beside the fixed header; undefined for all of it. */
+  show?: UdiagShowName[];
 }
 
 /** The order ss lists its tables in (smc, which ss does not list, last). */
@@ -33,7 +36,27 @@ export function planDumps(o: CliOptions): Dump[] {
     if (!explicit && o.families.has('unix') && !tables.includes('unix')) tables.push('unix');
   }
   const families = (['inet', 'inet6'] as const).filter((f) => o.families.size === 0 || o.families.has(f) || !(o.families.has('inet') || o.families.has('inet6')));
-  return OUTPUT_ORDER.filter((t) => tables.includes(t)).map((table) => ({ table, families: OTHER_TABLES.includes(table) ? [] : families, states: statesFor(table, o), ext: extFor(table, o) }));
+  return OUTPUT_ORDER.filter((t) => tables.includes(t)).map((table) => ({
+    table,
+    families: OTHER_TABLES.includes(table) ? [] : families,
+    states: statesFor(table, o),
+    ext: extFor(table, o),
+    ...(table === 'unix' ? { show: showFor(o) } : {}),
+  }));
+}
+
+/**
+ * What a UNIX dump asks for: for text, what the columns and flags print (the name and
+ * the peer's, the queues; -e the file and the pending connections; -m the memory), as
+ * ss asks; everything for JSON, which prints every field. Attributes not asked for cost
+ * the kernel, the decoder and the garbage collector (a dump of 18,000 sockets: 11 ms).
+ */
+function showFor(o: CliOptions): UdiagShowName[] | undefined {
+  if (o.output !== 'text') return undefined;
+  const show: UdiagShowName[] = ['name', 'peer', 'rqlen'];
+  if (o.extended) show.push('vfs', 'icons');
+  if (o.memory) show.push('meminfo');
+  return show;
 }
 
 /**

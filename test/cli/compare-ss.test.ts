@@ -434,6 +434,21 @@ describe('details', () => {
     expect(compared).toBeGreaterThanOrEqual(7);
   });
 
+  it('-xam: skmem for UNIX sockets as ss prints it (the dump asks for the memory only with -m)', () => {
+    const { ours, theirs } = both(['-xam'], { unix: true });
+    const byInode = new Map(ours.map((r) => [r.local.split(' ')[1], r]));
+    const skmem = (r: Row) => [...r.rest, ...r.details].join(' ').match(/skmem:\(\S+\)/)?.[0];
+    let compared = 0;
+    for (const t of theirs) {
+      const o = byInode.get(t.local.split(' ')[1]!);
+      expect(o, `${t.netid} ${t.local}`).toBeDefined();
+      expect(skmem(t), `${t.netid} ${t.local}`).toBeDefined();
+      expect(skmem(o!), `${t.netid} ${t.local}`).toBe(skmem(t));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(7);
+  });
+
   /** Runs both tools with `flags`; each row's words after the peer must be ss's, word for word. Returns ours. */
   function sameUsers(flags: string[], unix: boolean): Row[] {
     const { ours, theirs } = both(flags, { unix });

@@ -19,6 +19,16 @@ describe('planDumps', () => {
     expect(tables(['-t', '-x', '-u'])).toEqual(['unix', 'udp', 'tcp']);
   });
 
+  it('a UNIX dump asks for what the text prints (-e: the file and pending connections; -m: memory), and for all of it for JSON', () => {
+    const show = (argv: string[]) => planDumps(parseCli(['-x', ...argv]))[0]!.show;
+    expect(show([])).toEqual(['name', 'peer', 'rqlen']);
+    expect(show(['-e'])).toEqual(['name', 'peer', 'rqlen', 'vfs', 'icons']);
+    expect(show(['-m'])).toEqual(['name', 'peer', 'rqlen', 'meminfo']);
+    expect(show(['--json'])).toBeUndefined();
+    expect(show(['--ndjson', '-e'])).toBeUndefined();
+    expect(planDumps(parseCli(['-t']))[0]!.show).toBeUndefined();
+  });
+
   it('-4 keeps the INET tables of the defaults, and -f unix only UNIX', () => {
     expect(tables(['-4'])).toEqual(['raw', 'udp', 'tcp', 'sctp', 'mptcp']);
     expect(tables(['-f', 'unix'])).toEqual(['unix']);
