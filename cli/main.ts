@@ -231,7 +231,6 @@ async function watchEvents(o: CliOptions, netns: NetnsSpec | undefined, filter: 
       flushSoon();
     }
     if (stopped) throw stopped;
-    clearTimeout(flushing);
     sink.end();
     out.flush();
     return 0;
