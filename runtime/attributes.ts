@@ -1,9 +1,9 @@
 /**
  * Netlink attribute encoding: type-length-value records, each padded to the
- * attribute alignment. Decoding is generated per attribute set.
+ * attribute alignment. Decoding is generated per attribute set; views look one up by type.
  */
-import { NLA_ALIGNTO, NLA_HDRLEN } from '../generated/netlink.js';
-import { LE } from './codec.js';
+import { NLA_ALIGNTO, NLA_HDRLEN, NLA_TYPE_MASK } from '../generated/netlink.js';
+import { DecodeError, LE } from './codec.js';
 
 const pad = (n: number) => (n + NLA_ALIGNTO - 1) & ~(NLA_ALIGNTO - 1);
 
@@ -40,4 +40,27 @@ export function encodeIntArray(values: readonly (number | bigint)[], size: numbe
   const out = new Uint8Array(values.length * size);
   values.forEach((v, i) => out.set(encodeInt(v, size, false), i * size));
   return out;
+}
+
+/**
+ * The payload offset of the first attribute of `type` among the attributes in
+ * `length` bytes at `offset`, or -1 when there is none; its payload length is
+ * {@link attributePayloadLength}. For views, which look up an attribute when it is read.
+ * @throws DecodeError when an attribute's length overruns, as the generated decoders do.
+ */
+export function findAttribute(view: DataView, offset: number, length: number, type: number, what: string): number {
+  const end = offset + length;
+  while (end - offset >= NLA_HDRLEN) {
+    const len = view.getUint16(offset, LE);
+    const t = view.getUint16(offset + 2, LE) & NLA_TYPE_MASK;
+    if (len < NLA_HDRLEN || len > end - offset) throw new DecodeError(`${what} attribute ${t}`, offset, `length ${len} with ${end - offset} bytes left`);
+    if (t === type) return offset + NLA_HDRLEN;
+    offset += pad(len);
+  }
+  return -1;
+}
+
+/** The payload length of the attribute whose payload starts at `payload` (from {@link findAttribute}). */
+export function attributePayloadLength(view: DataView, payload: number): number {
+  return view.getUint16(payload - NLA_HDRLEN, LE) - NLA_HDRLEN;
 }
