@@ -4,14 +4,15 @@
  *
  * Generated from schema/inet_diag.yaml (kernel header <linux/inet_diag.h>).
  */
-import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, encodeIntArray, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, encodeString, formatInetAddress, needBytes, readArray, readCookie, readString, writeBytes, writeCookie, writeInetAddress } from '../runtime/codec.js';
-import { type MptcpInfo, type MptcpSubflowAttrs, decodeMptcpInfo, decodeMptcpSubflowAttrs, encodeMptcpInfo, encodeMptcpSubflowAttrs } from './mptcp.js';
-import { type SctpInfo, decodeSctpInfo, encodeSctpInfo } from './sctp.js';
-import { type SkDiagBpfStorageRepAttrs, type SkDiagBpfStorageReqAttrs, type SkMeminfo, decodeSkDiagBpfStorageRepAttrs, decodeSkDiagBpfStorageReqAttrs, encodeSkDiagBpfStorageRepAttrs, encodeSkDiagBpfStorageReqAttrs } from './sock_diag.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
+import { type MptcpInfo, MptcpInfoView, type MptcpSubflowAttrs, MptcpSubflowAttrsView, decodeMptcpInfo, decodeMptcpSubflowAttrs, encodeMptcpInfo, encodeMptcpSubflowAttrs } from './mptcp.js';
+import { type SctpInfo, SctpInfoView, decodeSctpInfo, encodeSctpInfo } from './sctp.js';
+import { type SkDiagBpfStorageRepAttrs, SkDiagBpfStorageRepAttrsView, type SkDiagBpfStorageReqAttrs, SkDiagBpfStorageReqAttrsView, type SkMeminfo, decodeSkDiagBpfStorageRepAttrs, decodeSkDiagBpfStorageReqAttrs, encodeSkDiagBpfStorageRepAttrs, encodeSkDiagBpfStorageReqAttrs } from './sock_diag.js';
 import { type AddressFamily, type IpProtocol } from './socket.js';
-import { type TcpInfo, decodeTcpInfo, encodeTcpInfo } from './tcp.js';
-import { type TlsInfoAttrs, decodeTlsInfoAttrs, encodeTlsInfoAttrs } from './tls.js';
+import { type TcpInfo, TcpInfoView, decodeTcpInfo, encodeTcpInfo } from './tcp.js';
+import { type TlsInfoAttrs, TlsInfoAttrsView, decodeTlsInfoAttrs, encodeTlsInfoAttrs } from './tls.js';
 
 /**
  * nlmsg_type of the legacy TCP request (struct inet_diag_req) on what was then NETLINK_INET_DIAG. Still accepted; new code uses SOCK_DIAG_BY_FAMILY.
@@ -295,6 +296,118 @@ export function encodeInetDiagSockid(value: InetDiagSockid, family: number): Uin
 }
 
 /**
+ * The identity of an INET socket, in requests (what to look up, or ignored in a dump) and in every reply. Ports and addresses are in network byte order.
+ *
+ * `struct inet_diag_sockid` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagSockid} to keep.
+ *
+ * Schema: inet_diag.yaml:135
+ */
+export class InetDiagSockidView {
+  /** @throws DecodeError when fewer than 48 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly addressFamily: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 48) needBytes('struct inet_diag_sockid', at, byteLength, 48);
+  }
+
+  /**
+   * The source (local) port.
+   *
+   * C: `idiag_sport` at byte 0, network byte order.
+   *
+   * Schema: inet_diag.yaml:143
+   */
+  get sport(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, false);
+  }
+
+  /**
+   * The destination (remote) port; 0 for a listening or unconnected socket.
+   *
+   * C: `idiag_dport` at byte 2, network byte order.
+   *
+   * Schema: inet_diag.yaml:147
+   */
+  get dport(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, false);
+  }
+
+  /**
+   * The source (local) address: __be32 idiag_src[4], holding an IPv4 address in its first 4 bytes (the rest zero) or an IPv6 address in all 16.
+   *
+   * C: `idiag_src` at byte 4, network byte order.
+   *
+   * Schema: inet_diag.yaml:151
+   */
+  get src(): string {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    const family = this.addressFamily;
+    return formatInetAddress(view, offset + 4, (family === 2 ? 4 : family === 10 ? 16 : 0));
+  }
+
+  /**
+   * The destination (remote) address, laid out like idiag-src.
+   *
+   * C: `idiag_dst` at byte 20, network byte order.
+   *
+   * Schema: inet_diag.yaml:159
+   */
+  get dst(): string {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    const family = this.addressFamily;
+    return formatInetAddress(view, offset + 20, (family === 2 ? 4 : family === 10 ? 16 : 0));
+  }
+
+  /**
+   * The index of the interface the socket is bound to, or 0.
+   *
+   * C: `idiag_if` at byte 36.
+   *
+   * Schema: inet_diag.yaml:165
+   */
+  get if(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 36, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket, unique while it exists. A lookup may give it together with the other fields to pick exactly this socket; it is ignored in dumps, and INET_DIAG_NOCOOKIE in both words means none is given.
+   *
+   * C: `idiag_cookie[2]` at byte 40.
+   *
+   * Schema: inet_diag.yaml:168
+   */
+  get cookie(): bigint {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 40);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    return this.byteLength > 48 ? copyBytes(this.data, this.at + 48, this.byteLength - 48) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagSockid {
+    if (!this.lease.live) staleView('struct inet_diag_sockid');
+    return decodeInetDiagSockid(this.data, this.at, this.byteLength, this.addressFamily);
+  }
+}
+
+/**
  * The legacy request of NETLINK_INET_DIAG, sent with nlmsg_type TCPDIAG_GETSOCK or DCCPDIAG_GETSOCK. The protocol is given by the message type; bytecode follows as an INET_DIAG_REQ_BYTECODE attribute. Kept for old tools; inet-diag-req-v2 replaces it.
  *
  * C: `struct inet_diag_req`, 60 bytes.
@@ -407,6 +520,133 @@ export function encodeInetDiagReq(value: InetDiagReq): Uint8Array {
 }
 
 /**
+ * The legacy request of NETLINK_INET_DIAG, sent with nlmsg_type TCPDIAG_GETSOCK or DCCPDIAG_GETSOCK. The protocol is given by the message type; bytecode follows as an INET_DIAG_REQ_BYTECODE attribute. Kept for old tools; inet-diag-req-v2 replaces it.
+ *
+ * `struct inet_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagReq} to keep.
+ *
+ * Since Linux 2.6.14.
+ *
+ * Schema: inet_diag.yaml:177
+ */
+export class InetDiagReqView {
+  /** @throws DecodeError when fewer than 60 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 60) needBytes('struct inet_diag_req', at, byteLength, 60);
+  }
+
+  /**
+   * The address family (AF_INET or AF_INET6).
+   *
+   * C: `idiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: inet_diag.yaml:188
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Prefix length of the source address (not used by the kernel's lookup).
+   *
+   * C: `idiag_src_len` at byte 1.
+   *
+   * Schema: inet_diag.yaml:192
+   */
+  get srcLen(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Prefix length of the destination address (not used by the kernel's lookup).
+   *
+   * C: `idiag_dst_len` at byte 2.
+   *
+   * Schema: inet_diag.yaml:195
+   */
+  get dstLen(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Which optional attributes to report, as in inet-diag-req-v2.
+   *
+   * C: `idiag_ext` at byte 3; values: {@link InetDiagExt}.
+   *
+   * Schema: inet_diag.yaml:198
+   */
+  get ext(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The socket to look up; ignored in a dump.
+   *
+   * C: `id` at byte 4.
+   *
+   * Schema: inet_diag.yaml:202
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 4, 48, family, this.lease);
+  }
+
+  /**
+   * Bit mask of tcp-state values (bit 1 << state) to dump.
+   *
+   * C: `idiag_states` at byte 52.
+   *
+   * Schema: inet_diag.yaml:206
+   */
+  get states(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 52, LE);
+  }
+
+  /**
+   * Meant to select the tables to dump; never implemented, the kernel ignores it.
+   *
+   * C: `idiag_dbs` at byte 56.
+   *
+   * Schema: inet_diag.yaml:209
+   */
+  get dbs(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 56, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    return this.byteLength > 60 ? copyBytes(this.data, this.at + 60, this.byteLength - 60) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagReq {
+    if (!this.lease.live) staleView('struct inet_diag_req');
+    return decodeInetDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The request header for INET sockets, sent with SOCK_DIAG_BY_FAMILY. It may be followed by inet-diag-req-attrs (a bytecode filter, BPF storage maps, a wide protocol number).
  *
  * C: `struct inet_diag_req_v2`, 56 bytes.
@@ -509,6 +749,119 @@ export function encodeInetDiagReqV2(value: InetDiagReqV2): Uint8Array {
 }
 
 /**
+ * The request header for INET sockets, sent with SOCK_DIAG_BY_FAMILY. It may be followed by inet-diag-req-attrs (a bytecode filter, BPF storage maps, a wide protocol number).
+ *
+ * `struct inet_diag_req_v2` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagReqV2} to keep.
+ *
+ * Since Linux 3.3.
+ *
+ * Schema: inet_diag.yaml:213
+ */
+export class InetDiagReqV2View {
+  /** @throws DecodeError when fewer than 56 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 56) needBytes('struct inet_diag_req_v2', at, byteLength, 56);
+  }
+
+  /**
+   * AF_INET for IPv4 sockets or AF_INET6 for IPv6 sockets.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: inet_diag.yaml:223
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The protocol whose sockets to report: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_RAW, IPPROTO_SCTP or IPPROTO_DCCP. Protocols above 255 (IPPROTO_MPTCP) do not fit; they are sent in INET_DIAG_REQ_PROTOCOL.
+   *
+   * C: `sdiag_protocol` at byte 1; values: {@link IpProtocol}.
+   *
+   * Schema: inet_diag.yaml:227
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The set of optional reply attributes to include (see inet-diag-ext).
+   *
+   * C: `idiag_ext` at byte 2; values: {@link InetDiagExt}.
+   *
+   * Schema: inet_diag.yaml:234
+   */
+  get idiagExt(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Must be 0 (inet-diag-req-raw reuses this byte for the raw protocol).
+   *
+   * C: `pad` at byte 3.
+   *
+   * Schema: inet_diag.yaml:238
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * A filter on socket state: bit 1 << s selects sockets in tcp-state s, so 0xffffffff means all states. Ignored in a lookup of a single socket.
+   *
+   * C: `idiag_states` at byte 4.
+   *
+   * Schema: inet_diag.yaml:241
+   */
+  get idiagStates(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The socket to look up (without NLM_F_DUMP). The man page calls it ignored in dumps, but a non-zero idiag_sport or idiag_dport also filters TCP and UDP dumps (checked on 6.18), so leave them 0 to see every socket.
+   *
+   * C: `id` at byte 8.
+   *
+   * Schema: inet_diag.yaml:246
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 8, 48, family, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    return this.byteLength > 56 ? copyBytes(this.data, this.at + 56, this.byteLength - 56) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagReqV2 {
+    if (!this.lease.live) staleView('struct inet_diag_req_v2');
+    return decodeInetDiagReqV2(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The same request as inet-diag-req-v2 for raw sockets (sdiag_protocol IPPROTO_RAW), with the pad byte renamed to carry the protocol the raw sockets were opened with.
  *
  * C: `struct inet_diag_req_raw`, 56 bytes.
@@ -608,6 +961,119 @@ export function encodeInetDiagReqRaw(value: InetDiagReqRaw): Uint8Array {
   const bytes = new Uint8Array(INET_DIAG_REQ_RAW_SIZE + (value.extra?.length ?? 0));
   writeInetDiagReqRaw(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The same request as inet-diag-req-v2 for raw sockets (sdiag_protocol IPPROTO_RAW), with the pad byte renamed to carry the protocol the raw sockets were opened with.
+ *
+ * `struct inet_diag_req_raw` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagReqRaw} to keep.
+ *
+ * Since Linux 4.9.
+ *
+ * Schema: inet_diag.yaml:254
+ */
+export class InetDiagReqRawView {
+  /** @throws DecodeError when fewer than 56 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 56) needBytes('struct inet_diag_req_raw', at, byteLength, 56);
+  }
+
+  /**
+   * AF_INET or AF_INET6.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: inet_diag.yaml:263
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * IPPROTO_RAW, which selects the raw socket handler.
+   *
+   * C: `sdiag_protocol` at byte 1; values: {@link IpProtocol}.
+   *
+   * Schema: inet_diag.yaml:267
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The set of optional reply attributes to include.
+   *
+   * C: `idiag_ext` at byte 2; values: {@link InetDiagExt}.
+   *
+   * Schema: inet_diag.yaml:271
+   */
+  get idiagExt(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * The protocol argument the raw sockets were created with (for example IPPROTO_ICMP); IPPROTO_RAW matches every raw socket.
+   *
+   * C: `sdiag_raw_protocol` at byte 3; values: {@link IpProtocol}.
+   *
+   * Schema: inet_diag.yaml:275
+   */
+  get sdiagRawProtocol(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * Bit mask of tcp-state values (bit 1 << state) to dump.
+   *
+   * C: `idiag_states` at byte 4.
+   *
+   * Schema: inet_diag.yaml:281
+   */
+  get idiagStates(): number {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The socket to look up; in dumps idiag_if filters by bound device.
+   *
+   * C: `id` at byte 8.
+   *
+   * Schema: inet_diag.yaml:284
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 8, 48, family, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    return this.byteLength > 56 ? copyBytes(this.data, this.at + 56, this.byteLength - 56) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagReqRaw {
+    if (!this.lease.live) staleView('struct inet_diag_req_raw');
+    return decodeInetDiagReqRaw(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -753,6 +1219,175 @@ export function encodeInetDiagMsg(value: InetDiagMsg): Uint8Array {
 }
 
 /**
+ * The fixed part of every INET reply, one per socket; inet-diag-attrs follow it.
+ *
+ * `struct inet_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagMsg} to keep.
+ *
+ * Since Linux 2.6.14.
+ *
+ * Schema: inet_diag.yaml:289
+ */
+export class InetDiagMsgView {
+  /** @throws DecodeError when fewer than 72 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 72) needBytes('struct inet_diag_msg', at, byteLength, 72);
+  }
+
+  /**
+   * The socket's address family, AF_INET or AF_INET6 (as in the request).
+   *
+   * C: `idiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: inet_diag.yaml:298
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket's state.
+   *
+   * C: `idiag_state` at byte 1; values: {@link TcpState}.
+   *
+   * Schema: inet_diag.yaml:302
+   */
+  get state(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * For TCP, the kind of timer currently pending; 0 for other protocols.
+   *
+   * C: `idiag_timer` at byte 2; values: {@link IdiagTimer}.
+   *
+   * Schema: inet_diag.yaml:306
+   */
+  get timer(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * For the retransmission, keepalive and zero-window-probe timers, how many retransmissions or probes were sent so far; 0 otherwise.
+   *
+   * C: `idiag_retrans` at byte 3.
+   *
+   * Schema: inet_diag.yaml:310
+   */
+  get retrans(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The socket's addresses, ports, bound interface and cookie.
+   *
+   * C: `id` at byte 4.
+   *
+   * Schema: inet_diag.yaml:315
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 4, 48, family, this.lease);
+  }
+
+  /**
+   * Milliseconds until the pending TCP timer fires; 0 when none is pending or for other protocols.
+   *
+   * C: `idiag_expires` at byte 52.
+   *
+   * Schema: inet_diag.yaml:319
+   */
+  get expires(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 52, LE);
+  }
+
+  /**
+   * For a listening socket, the number of connections waiting to be accepted; otherwise the bytes in the receive queue.
+   *
+   * C: `idiag_rqueue` at byte 56.
+   *
+   * Schema: inet_diag.yaml:322
+   */
+  get rqueue(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 56, LE);
+  }
+
+  /**
+   * For a listening socket, the backlog limit given to listen(2); otherwise the bytes in the send queue.
+   *
+   * C: `idiag_wqueue` at byte 60.
+   *
+   * Schema: inet_diag.yaml:325
+   */
+  get wqueue(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 60, LE);
+  }
+
+  /**
+   * The user id that owns the socket, as seen from the requester's user namespace.
+   *
+   * C: `idiag_uid` at byte 64.
+   *
+   * Schema: inet_diag.yaml:328
+   */
+  get uid(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 64, LE);
+  }
+
+  /**
+   * The inode number of the socket (as in /proc/PID/fd links "socket:[INODE]"); 0 for time-wait and request sockets.
+   *
+   * C: `idiag_inode` at byte 68.
+   *
+   * Schema: inet_diag.yaml:331
+   */
+  get inode(): number {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 68, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    return this.byteLength > 72 ? copyBytes(this.data, this.at + 72, this.byteLength - 72) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagMsg {
+    if (!this.lease.live) staleView('struct inet_diag_msg');
+    return decodeInetDiagMsg(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Operation codes of the bytecode filter (INET_DIAG_REQ_BYTECODE). Every operation is a conditional jump forward: when the condition holds, go on at the operation "yes" bytes later, else at the one "no" bytes later. Reaching exactly the end of the program accepts the socket; jumping past it rejects the socket.
  *
  * Values by name.
@@ -876,6 +1511,74 @@ export function encodeInetDiagBcOp(value: InetDiagBcOp): Uint8Array {
 }
 
 /**
+ * One operation of the bytecode filter; arguments (a hostcond, markcond, interface index, cgroup id, or a second op holding a port) follow it.
+ *
+ * `struct inet_diag_bc_op` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagBcOp} to keep.
+ *
+ * Schema: inet_diag.yaml:374
+ */
+export class InetDiagBcOpView {
+  /** @throws DecodeError when fewer than 4 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 4) needBytes('struct inet_diag_bc_op', at, byteLength, 4);
+  }
+
+  /**
+   * The operation.
+   *
+   * C: `code` at byte 0; values: {@link InetDiagBcCode}.
+   *
+   * Schema: inet_diag.yaml:381
+   */
+  get code(): number {
+    if (!this.lease.live) staleView('struct inet_diag_bc_op');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Where to go on when the condition holds, in bytes from the start of this op; also the length of the op with its arguments.
+   *
+   * C: `yes` at byte 1.
+   *
+   * Schema: inet_diag.yaml:385
+   */
+  get yes(): number {
+    if (!this.lease.live) staleView('struct inet_diag_bc_op');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Where to go on when the condition fails, in bytes from the start of this op (a port number in the argument op of the port comparisons).
+   *
+   * C: `no` at byte 2.
+   *
+   * Schema: inet_diag.yaml:388
+   */
+  get no(): number {
+    if (!this.lease.live) staleView('struct inet_diag_bc_op');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_bc_op');
+    return this.byteLength > 4 ? copyBytes(this.data, this.at + 4, this.byteLength - 4) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagBcOp {
+    if (!this.lease.live) staleView('struct inet_diag_bc_op');
+    return decodeInetDiagBcOp(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Argument of INET_DIAG_BC_S_COND and INET_DIAG_BC_D_COND. Only the fixed part is modelled: in C a flexible array __be32 addr[] follows, holding the address prefix (4 bytes for AF_INET, 16 for AF_INET6, nothing for AF_UNSPEC), and the op's "yes" length covers it.
  *
  * C: `struct inet_diag_hostcond`, 8 bytes.
@@ -946,6 +1649,74 @@ export function encodeInetDiagHostcond(value: InetDiagHostcond): Uint8Array {
 }
 
 /**
+ * Argument of INET_DIAG_BC_S_COND and INET_DIAG_BC_D_COND. Only the fixed part is modelled: in C a flexible array __be32 addr[] follows, holding the address prefix (4 bytes for AF_INET, 16 for AF_INET6, nothing for AF_UNSPEC), and the op's "yes" length covers it.
+ *
+ * `struct inet_diag_hostcond` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagHostcond} to keep.
+ *
+ * Schema: inet_diag.yaml:392
+ */
+export class InetDiagHostcondView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct inet_diag_hostcond', at, byteLength, 8);
+  }
+
+  /**
+   * The family of the address; AF_UNSPEC matches any address.
+   *
+   * C: `family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: inet_diag.yaml:402
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct inet_diag_hostcond');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * How many leading bits of the address must match.
+   *
+   * C: `prefix_len` at byte 1.
+   *
+   * Schema: inet_diag.yaml:406
+   */
+  get prefixLen(): number {
+    if (!this.lease.live) staleView('struct inet_diag_hostcond');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The port to match, or -1 for any port.
+   *
+   * C: `port` at byte 4.
+   *
+   * Schema: inet_diag.yaml:409
+   */
+  get port(): number {
+    if (!this.lease.live) staleView('struct inet_diag_hostcond');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_hostcond');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagHostcond {
+    if (!this.lease.live) staleView('struct inet_diag_hostcond');
+    return decodeInetDiagHostcond(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Argument of INET_DIAG_BC_MARK_COND.
  *
  * C: `struct inet_diag_markcond`, 8 bytes.
@@ -1001,6 +1772,60 @@ export function encodeInetDiagMarkcond(value: InetDiagMarkcond): Uint8Array {
   const bytes = new Uint8Array(INET_DIAG_MARKCOND_SIZE + (value.extra?.length ?? 0));
   writeInetDiagMarkcond(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Argument of INET_DIAG_BC_MARK_COND.
+ *
+ * `struct inet_diag_markcond` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagMarkcond} to keep.
+ *
+ * Schema: inet_diag.yaml:413
+ */
+export class InetDiagMarkcondView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct inet_diag_markcond', at, byteLength, 8);
+  }
+
+  /**
+   * The value the masked socket mark must equal.
+   *
+   * C: `mark` at byte 0.
+   *
+   * Schema: inet_diag.yaml:418
+   */
+  get mark(): number {
+    if (!this.lease.live) staleView('struct inet_diag_markcond');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The bits of the socket mark to compare.
+   *
+   * C: `mask` at byte 4.
+   *
+   * Schema: inet_diag.yaml:421
+   */
+  get mask(): number {
+    if (!this.lease.live) staleView('struct inet_diag_markcond');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_markcond');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagMarkcond {
+    if (!this.lease.live) staleView('struct inet_diag_markcond');
+    return decodeInetDiagMarkcond(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -1079,6 +1904,88 @@ export function encodeInetDiagMeminfo(value: InetDiagMeminfo): Uint8Array {
   const bytes = new Uint8Array(INET_DIAG_MEMINFO_SIZE + (value.extra?.length ?? 0));
   writeInetDiagMeminfo(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of INET_DIAG_MEMINFO, memory use in bytes.
+ *
+ * `struct inet_diag_meminfo` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagMeminfo} to keep.
+ *
+ * Schema: inet_diag.yaml:425
+ */
+export class InetDiagMeminfoView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct inet_diag_meminfo', at, byteLength, 16);
+  }
+
+  /**
+   * Data in the receive queue.
+   *
+   * C: `idiag_rmem` at byte 0.
+   *
+   * Schema: inet_diag.yaml:431
+   */
+  get rmem(): number {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Data queued by TCP for sending but not yet sent.
+   *
+   * C: `idiag_wmem` at byte 4.
+   *
+   * Schema: inet_diag.yaml:434
+   */
+  get wmem(): number {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Memory reserved for future use (TCP only).
+   *
+   * C: `idiag_fmem` at byte 8.
+   *
+   * Schema: inet_diag.yaml:437
+   */
+  get fmem(): number {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Data in the send queue (handed to the layers below, not yet freed).
+   *
+   * C: `idiag_tmem` at byte 12.
+   *
+   * Schema: inet_diag.yaml:440
+   */
+  get tmem(): number {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagMeminfo {
+    if (!this.lease.live) staleView('struct inet_diag_meminfo');
+    return decodeInetDiagMeminfo(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -1232,6 +2139,202 @@ export function encodeInetDiagSockopt(value: InetDiagSockopt): Uint8Array {
 }
 
 /**
+ * Payload of INET_DIAG_SOCKOPT, the state of boolean IP-level socket options; each member is one bit.
+ *
+ * `struct inet_diag_sockopt` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagSockopt} to keep.
+ *
+ * Since Linux 5.10.
+ *
+ * Schema: inet_diag.yaml:444
+ */
+export class InetDiagSockoptView {
+  /** @throws DecodeError when fewer than 2 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 2) needBytes('struct inet_diag_sockopt', at, byteLength, 2);
+  }
+
+  /**
+   * IP_RECVERR (or IPV6_RECVERR) is on.
+   *
+   * C: `recverr:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:450
+   */
+  get recverr(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0) & 0x1;
+  }
+
+  /**
+   * The socket is connection-oriented (an inet_connection_sock, such as TCP).
+   *
+   * C: `is_icsk:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:454
+   */
+  get isIcsk(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 1) & 0x1;
+  }
+
+  /**
+   * IP_FREEBIND is on.
+   *
+   * C: `freebind:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:458
+   */
+  get freebind(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 2) & 0x1;
+  }
+
+  /**
+   * IP_HDRINCL is on (raw sockets).
+   *
+   * C: `hdrincl:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:462
+   */
+  get hdrincl(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 3) & 0x1;
+  }
+
+  /**
+   * IP_MULTICAST_LOOP is on.
+   *
+   * C: `mc_loop:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:466
+   */
+  get mcLoop(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 4) & 0x1;
+  }
+
+  /**
+   * IP_TRANSPARENT is on.
+   *
+   * C: `transparent:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:470
+   */
+  get transparent(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 5) & 0x1;
+  }
+
+  /**
+   * IP_MULTICAST_ALL is on.
+   *
+   * C: `mc_all:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:474
+   */
+  get mcAll(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 6) & 0x1;
+  }
+
+  /**
+   * IP_NODEFRAG is on.
+   *
+   * C: `nodefrag:1` at byte 0.
+   *
+   * Schema: inet_diag.yaml:478
+   */
+  get nodefrag(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 0) >>> 7);
+  }
+
+  /**
+   * IP_BIND_ADDRESS_NO_PORT is on.
+   *
+   * C: `bind_address_no_port:1` at byte 1.
+   *
+   * Schema: inet_diag.yaml:482
+   */
+  get bindAddressNoPort(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1) & 0x1;
+  }
+
+  /**
+   * IP_RECVERR_RFC4884 is on.
+   *
+   * C: `recverr_rfc4884:1` at byte 1.
+   *
+   * Schema: inet_diag.yaml:486
+   */
+  get recverrRfc4884(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 1) >>> 1) & 0x1;
+  }
+
+  /**
+   * The connect is deferred until data is sent (TCP_FASTOPEN_CONNECT).
+   *
+   * C: `defer_connect:1` at byte 1.
+   *
+   * Schema: inet_diag.yaml:490
+   */
+  get deferConnect(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 1) >>> 2) & 0x1;
+  }
+
+  /**
+   * Reserved; zero.
+   *
+   * C: `unused:5` at byte 1.
+   *
+   * Schema: inet_diag.yaml:494
+   */
+  get unused(): number {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 1) >>> 3);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    return this.byteLength > 2 ? copyBytes(this.data, this.at + 2, this.byteLength - 2) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): InetDiagSockopt {
+    if (!this.lease.live) staleView('struct inet_diag_sockopt');
+    return decodeInetDiagSockopt(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of INET_DIAG_VEGASINFO, reported by the Vegas, Veno, Illinois and similar congestion control algorithms.
  *
  * C: `struct tcpvegas_info`, 16 bytes.
@@ -1307,6 +2410,88 @@ export function encodeTcpvegasInfo(value: TcpvegasInfo): Uint8Array {
   const bytes = new Uint8Array(TCPVEGAS_INFO_SIZE + (value.extra?.length ?? 0));
   writeTcpvegasInfo(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of INET_DIAG_VEGASINFO, reported by the Vegas, Veno, Illinois and similar congestion control algorithms.
+ *
+ * `struct tcpvegas_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TcpvegasInfo} to keep.
+ *
+ * Schema: inet_diag.yaml:499
+ */
+export class TcpvegasInfoView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct tcpvegas_info', at, byteLength, 16);
+  }
+
+  /**
+   * Non-zero when the algorithm's delay-based mode is active.
+   *
+   * C: `tcpv_enabled` at byte 0.
+   *
+   * Schema: inet_diag.yaml:505
+   */
+  get enabled(): number {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Number of RTT samples in the current round.
+   *
+   * C: `tcpv_rttcnt` at byte 4.
+   *
+   * Schema: inet_diag.yaml:508
+   */
+  get rttcnt(): number {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The RTT the algorithm currently uses, in microseconds.
+   *
+   * C: `tcpv_rtt` at byte 8.
+   *
+   * Schema: inet_diag.yaml:511
+   */
+  get rtt(): number {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The smallest RTT seen, in microseconds.
+   *
+   * C: `tcpv_minrtt` at byte 12.
+   *
+   * Schema: inet_diag.yaml:514
+   */
+  get minrtt(): number {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TcpvegasInfo {
+    if (!this.lease.live) staleView('struct tcpvegas_info');
+    return decodeTcpvegasInfo(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -1400,6 +2585,104 @@ export function encodeTcpDctcpInfo(value: TcpDctcpInfo): Uint8Array {
 }
 
 /**
+ * Payload of INET_DIAG_DCTCPINFO, state of the DCTCP congestion control algorithm.
+ *
+ * `struct tcp_dctcp_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TcpDctcpInfo} to keep.
+ *
+ * Since Linux 3.18.
+ *
+ * Schema: inet_diag.yaml:518
+ */
+export class TcpDctcpInfoView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct tcp_dctcp_info', at, byteLength, 16);
+  }
+
+  /**
+   * Non-zero when DCTCP is in use on the socket.
+   *
+   * C: `dctcp_enabled` at byte 0.
+   *
+   * Schema: inet_diag.yaml:525
+   */
+  get enabled(): number {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, LE);
+  }
+
+  /**
+   * Whether the last received packet carried a CE mark.
+   *
+   * C: `dctcp_ce_state` at byte 2.
+   *
+   * Schema: inet_diag.yaml:528
+   */
+  get ceState(): number {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The estimate of the fraction of marked bytes, scaled so that 1024 means all.
+   *
+   * C: `dctcp_alpha` at byte 4.
+   *
+   * Schema: inet_diag.yaml:531
+   */
+  get alpha(): number {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Bytes acknowledged with ECE in the current observation window.
+   *
+   * C: `dctcp_ab_ecn` at byte 8.
+   *
+   * Schema: inet_diag.yaml:534
+   */
+  get abEcn(): number {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * All bytes acknowledged in the current observation window.
+   *
+   * C: `dctcp_ab_tot` at byte 12.
+   *
+   * Schema: inet_diag.yaml:537
+   */
+  get abTot(): number {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TcpDctcpInfo {
+    if (!this.lease.live) staleView('struct tcp_dctcp_info');
+    return decodeTcpDctcpInfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of INET_DIAG_BBRINFO, state of the BBR congestion control algorithm.
  *
  * C: `struct tcp_bbr_info`, 20 bytes.
@@ -1489,6 +2772,104 @@ export function encodeTcpBbrInfo(value: TcpBbrInfo): Uint8Array {
   return bytes;
 }
 
+/**
+ * Payload of INET_DIAG_BBRINFO, state of the BBR congestion control algorithm.
+ *
+ * `struct tcp_bbr_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TcpBbrInfo} to keep.
+ *
+ * Since Linux 4.9.
+ *
+ * Schema: inet_diag.yaml:541
+ */
+export class TcpBbrInfoView {
+  /** @throws DecodeError when fewer than 20 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 20) needBytes('struct tcp_bbr_info', at, byteLength, 20);
+  }
+
+  /**
+   * Low 32 bits of the estimated bottleneck bandwidth, in bytes per second.
+   *
+   * C: `bbr_bw_lo` at byte 0.
+   *
+   * Schema: inet_diag.yaml:548
+   */
+  get bwLo(): number {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * High 32 bits of the estimated bottleneck bandwidth.
+   *
+   * C: `bbr_bw_hi` at byte 4.
+   *
+   * Schema: inet_diag.yaml:551
+   */
+  get bwHi(): number {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The minimum RTT estimate, in microseconds.
+   *
+   * C: `bbr_min_rtt` at byte 8.
+   *
+   * Schema: inet_diag.yaml:554
+   */
+  get minRtt(): number {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The current pacing gain, a fixed-point number with 8 fractional bits (256 = 1.0).
+   *
+   * C: `bbr_pacing_gain` at byte 12.
+   *
+   * Schema: inet_diag.yaml:557
+   */
+  get pacingGain(): number {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The current congestion window gain, a fixed-point number with 8 fractional bits (256 = 1.0).
+   *
+   * C: `bbr_cwnd_gain` at byte 16.
+   *
+   * Schema: inet_diag.yaml:560
+   */
+  get cwndGain(): number {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    return this.byteLength > 20 ? copyBytes(this.data, this.at + 20, this.byteLength - 20) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TcpBbrInfo {
+    if (!this.lease.live) staleView('struct tcp_bbr_info');
+    return decodeTcpBbrInfo(this.data, this.at, this.byteLength);
+  }
+}
+
 /** Attribute types (ids) of {@link InetDiagReqAttrs}. */
 export const InetDiagReqAttrsType = Object.freeze({
     /** C: `INET_DIAG_REQ_NONE`. */
@@ -1571,6 +2952,71 @@ export function encodeInetDiagReqAttrs(value: InetDiagReqAttrs): Uint8Array {
   if (value.protocol !== undefined) parts.push([3, encodeInt(value.protocol, 4, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that may follow struct inet_diag_req_v2 in a request.
+ *
+ * The attributes of {@link InetDiagReqAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagReqAttrs} to keep.
+ *
+ * Schema: inet_diag.yaml:565
+ */
+export class InetDiagReqAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * A filter program: a sequence of inet-diag-bc-op operations with their arguments. Sockets for which it does not succeed are left out of the dump.
+   *
+   * C: `INET_DIAG_REQ_BYTECODE` (1).
+   *
+   * Schema: inet_diag.yaml:573
+   */
+  get bytecode(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('inet-diag-req-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'inet-diag-req-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * The BPF socket storage maps whose values should be reported (in INET_DIAG_SK_BPF_STORAGES).
+   *
+   * C: `INET_DIAG_REQ_SK_BPF_STORAGES` (2).
+   *
+   * Since Linux 5.7.
+   *
+   * Schema: inet_diag.yaml:578
+   */
+  get skBpfStorages(): SkDiagBpfStorageReqAttrsView | undefined {
+    if (!this.lease.live) staleView('inet-diag-req-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'inet-diag-req-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SkDiagBpfStorageReqAttrsView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The protocol to dump, overriding sdiag_protocol; needed for protocol numbers that do not fit in a byte, such as IPPROTO_MPTCP.
+   *
+   * C: `INET_DIAG_REQ_PROTOCOL` (3).
+   *
+   * Schema: inet_diag.yaml:583
+   */
+  get protocol(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-req-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'inet-diag-req-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_REQ_PROTOCOL', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): InetDiagReqAttrs {
+    if (!this.lease.live) staleView('inet-diag-req-attrs attributes');
+    return decodeInetDiagReqAttrs(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link InetDiagAttrs}. */
@@ -1893,6 +3339,374 @@ export function encodeInetDiagAttrs(value: InetDiagAttrs): Uint8Array {
   return encodeAttributes(parts);
 }
 
+/**
+ * Attributes that follow struct inet_diag_msg in a reply. The first eight are sent when the matching bit of idiag_ext is set; see each one for the rest.
+ *
+ * The attributes of {@link InetDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagAttrs} to keep.
+ *
+ * The selector (a {@link IpProtocol} value) picks the struct of attributes with variants.
+ *
+ * Schema: inet_diag.yaml:589
+ */
+export class InetDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER, private readonly selector: number | undefined = undefined) {
+  }
+
+  /**
+   * Memory use of the socket's queues.
+   *
+   * C: `INET_DIAG_MEMINFO` (1).
+   *
+   * Schema: inet_diag.yaml:599
+   */
+  get meminfo(): InetDiagMeminfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new InetDiagMeminfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * Protocol-specific information: struct tcp_info for TCP (shorter on older kernels, which the struct's min-size allows). SCTP sends struct sctp_info and MPTCP struct mptcp_info instead; UDP and raw sockets send none.
+   *
+   * C: `INET_DIAG_INFO` (2).
+   *
+   * Schema: inet_diag.yaml:603
+   */
+  get info(): TcpInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    if (this.selector === 262 || this.selector === 132) return undefined;
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new TcpInfoView(this.data, p, n, this.lease);
+  }
+
+  /** `INET_DIAG_INFO` (2) when the selector is `mptcp` (262). */
+  get mptcpInfo(): MptcpInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    if (this.selector !== 262) return undefined;
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new MptcpInfoView(this.data, p, n, this.lease);
+  }
+
+  /** `INET_DIAG_INFO` (2) when the selector is `sctp` (132). */
+  get sctpInfo(): SctpInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    if (this.selector !== 132) return undefined;
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SctpInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * Congestion control details of delay-based algorithms (Vegas and relatives).
+   *
+   * C: `INET_DIAG_VEGASINFO` (3).
+   *
+   * Schema: inet_diag.yaml:619
+   */
+  get vegasinfo(): TcpvegasInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new TcpvegasInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The name of the TCP congestion control algorithm, such as "cubic" or "bbr".
+   *
+   * C: `INET_DIAG_CONG` (4).
+   *
+   * Schema: inet_diag.yaml:623
+   */
+  get cong(): string | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readString(this.data, p, n);
+  }
+
+  /**
+   * The TOS (IPv4) byte the socket sends with.
+   *
+   * C: `INET_DIAG_TOS` (5).
+   *
+   * Schema: inet_diag.yaml:626
+   */
+  get tos(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_TOS', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * The traffic class the socket sends with (IPv6 sockets only). For listening and closed sockets it is followed by INET_DIAG_SKV6ONLY.
+   *
+   * C: `INET_DIAG_TCLASS` (6).
+   *
+   * Schema: inet_diag.yaml:629
+   */
+  get tclass(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_TCLASS', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * The socket memory counters, an array of __u32 indexed by sk-meminfo.
+   *
+   * C: `INET_DIAG_SKMEMINFO` (7).
+   *
+   * Since Linux 3.6.
+   *
+   * Schema: inet_diag.yaml:634
+   */
+  get skmeminfo(): number[] | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * Which directions were shut down: bit 0 receive (RCV_SHUTDOWN), bit 1 send (SEND_SHUTDOWN), as with shutdown(2).
+   *
+   * C: `INET_DIAG_SHUTDOWN` (8).
+   *
+   * Schema: inet_diag.yaml:640
+   */
+  get shutdown(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 8, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_SHUTDOWN', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * State of the DCTCP congestion control algorithm; sent when vegasinfo is asked for.
+   *
+   * C: `INET_DIAG_DCTCPINFO` (9).
+   *
+   * Since Linux 3.18.
+   *
+   * Schema: inet_diag.yaml:645
+   */
+  get dctcpinfo(): TcpDctcpInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 9, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new TcpDctcpInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket's IP protocol. A reply-only attribute: sent for raw sockets (the protocol they were created with) and in the messages of the SKNLGRP_* destruction groups, which mix protocols.
+   *
+   * C: `INET_DIAG_PROTOCOL` (10).
+   *
+   * Schema: inet_diag.yaml:650
+   */
+  get protocol(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 10, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_PROTOCOL', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * 1 when an IPv6 socket is IPV6_V6ONLY, 0 otherwise.
+   *
+   * C: `INET_DIAG_SKV6ONLY` (11).
+   *
+   * Schema: inet_diag.yaml:656
+   */
+  get skv6only(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 11, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_SKV6ONLY', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * SCTP only, the local addresses of the association or endpoint, as an array of struct sockaddr_storage.
+   *
+   * C: `INET_DIAG_LOCALS` (12).
+   *
+   * Schema: inet_diag.yaml:659
+   */
+  get locals(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 12, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * SCTP only, the peer addresses of the association, as an array of struct sockaddr_storage.
+   *
+   * C: `INET_DIAG_PEERS` (13).
+   *
+   * Schema: inet_diag.yaml:662
+   */
+  get peers(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 13, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * The socket mark (SO_MARK); sent only to requesters with CAP_NET_ADMIN.
+   *
+   * C: `INET_DIAG_MARK` (15).
+   *
+   * Schema: inet_diag.yaml:668
+   */
+  get mark(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 15, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_MARK', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * State of the BBR congestion control algorithm; sent when vegasinfo is asked for.
+   *
+   * C: `INET_DIAG_BBRINFO` (16).
+   *
+   * Since Linux 4.9.
+   *
+   * Schema: inet_diag.yaml:671
+   */
+  get bbrinfo(): TcpBbrInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 16, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new TcpBbrInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The net_cls cgroup class id of the socket (or its priority when unset); sent when tclass is asked for.
+   *
+   * C: `INET_DIAG_CLASS_ID` (17).
+   *
+   * Schema: inet_diag.yaml:676
+   */
+  get classId(): number | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 17, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_CLASS_ID', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * TCP MD5 signature keys of the socket, an array of struct tcp_diag_md5sig (tcp-diag-md5sig); sent with INET_DIAG_INFO to requesters with CAP_NET_ADMIN.
+   *
+   * C: `INET_DIAG_MD5SIG` (18).
+   *
+   * Schema: inet_diag.yaml:679
+   */
+  get md5sig(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 18, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * Information about the upper-layer protocol (kTLS, MPTCP subflow) attached to a TCP socket; sent with INET_DIAG_INFO.
+   *
+   * C: `INET_DIAG_ULP_INFO` (19).
+   *
+   * Schema: inet_diag.yaml:684
+   */
+  get ulpInfo(): InetDiagUlpInfoView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 19, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new InetDiagUlpInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket's values in the BPF storage maps the request named.
+   *
+   * C: `INET_DIAG_SK_BPF_STORAGES` (20).
+   *
+   * Since Linux 5.7.
+   *
+   * Schema: inet_diag.yaml:688
+   */
+  get skBpfStorages(): SkDiagBpfStorageRepAttrsView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 20, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SkDiagBpfStorageRepAttrsView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The id of the cgroup v2 the socket belongs to.
+   *
+   * C: `INET_DIAG_CGROUP_ID` (21).
+   *
+   * Since Linux 5.9.
+   *
+   * Schema: inet_diag.yaml:693
+   */
+  get cgroupId(): bigint | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 21, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('INET_DIAG_CGROUP_ID', p, n, 8), this.data.getBigUint64(p, LE));
+  }
+
+  /**
+   * The state of boolean IP-level socket options.
+   *
+   * C: `INET_DIAG_SOCKOPT` (22).
+   *
+   * Since Linux 5.10.
+   *
+   * Schema: inet_diag.yaml:697
+   */
+  get sockopt(): InetDiagSockoptView | undefined {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 22, 'inet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new InetDiagSockoptView(this.data, p, n, this.lease);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): InetDiagAttrs {
+    if (!this.lease.live) staleView('inet-diag-attrs attributes');
+    return decodeInetDiagAttrs(this.data, this.at, this.byteLength, undefined, this.selector);
+  }
+}
+
 /** Attribute types (ids) of {@link InetDiagUlpInfo}. */
 export const InetDiagUlpInfoType = Object.freeze({
     /** C: `INET_ULP_INFO_UNSPEC`. */
@@ -1973,4 +3787,67 @@ export function encodeInetDiagUlpInfo(value: InetDiagUlpInfo): Uint8Array {
   if (value.mptcp !== undefined) parts.push([3, encodeMptcpSubflowAttrs(value.mptcp)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes nested in INET_DIAG_ULP_INFO.
+ *
+ * The attributes of {@link InetDiagUlpInfo} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link InetDiagUlpInfo} to keep.
+ *
+ * Schema: inet_diag.yaml:703
+ */
+export class InetDiagUlpInfoView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The name of the upper-layer protocol, such as "tls" or "mptcp".
+   *
+   * C: `INET_ULP_INFO_NAME` (1).
+   *
+   * Schema: inet_diag.yaml:711
+   */
+  get name(): string | undefined {
+    if (!this.lease.live) staleView('inet-diag-ulp-info attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'inet-diag-ulp-info');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readString(this.data, p, n);
+  }
+
+  /**
+   * For kTLS, a nest of TLS_INFO_* attributes (linux/tls.h), modelled as tls-info-attrs in tls.yaml.
+   *
+   * C: `INET_ULP_INFO_TLS` (2).
+   *
+   * Schema: inet_diag.yaml:714
+   */
+  get tls(): TlsInfoAttrsView | undefined {
+    if (!this.lease.live) staleView('inet-diag-ulp-info attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'inet-diag-ulp-info');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new TlsInfoAttrsView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * For an MPTCP subflow, a nest of MPTCP_SUBFLOW_ATTR_* attributes (linux/mptcp.h), modelled as mptcp-subflow-attrs in mptcp.yaml.
+   *
+   * C: `INET_ULP_INFO_MPTCP` (3).
+   *
+   * Schema: inet_diag.yaml:720
+   */
+  get mptcp(): MptcpSubflowAttrsView | undefined {
+    if (!this.lease.live) staleView('inet-diag-ulp-info attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'inet-diag-ulp-info');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new MptcpSubflowAttrsView(this.data, p, n, this.lease);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): InetDiagUlpInfo {
+    if (!this.lease.live) staleView('inet-diag-ulp-info attributes');
+    return decodeInetDiagUlpInfo(this.data, this.at, this.byteLength);
+  }
 }

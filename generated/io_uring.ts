@@ -5,6 +5,7 @@
  * Generated from schema/io_uring.yaml (kernel header <linux/io_uring.h, sys/syscall.h, sys/mman.h, sys/eventfd.h>).
  */
 import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type MsgFlags } from './socket.js';
 
 /**
@@ -524,6 +525,160 @@ export function encodeIoSqringOffsets(value: IoSqringOffsets): Uint8Array {
 }
 
 /**
+ * Where the submission queue ring's fields are, as offsets into its mapping.
+ *
+ * `struct io_sqring_offsets` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoSqringOffsets} to keep.
+ *
+ * Schema: io_uring.yaml:134
+ */
+export class IoSqringOffsetsView {
+  /** @throws DecodeError when fewer than 40 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 40) needBytes('struct io_sqring_offsets', at, byteLength, 40);
+  }
+
+  /**
+   * The index of the first entry the kernel has not consumed.
+   *
+   * C: `head` at byte 0.
+   *
+   * Schema: io_uring.yaml:139
+   */
+  get head(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The index after the last entry submitted; written by the application.
+   *
+   * C: `tail` at byte 4.
+   *
+   * Schema: io_uring.yaml:142
+   */
+  get tail(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Mask that turns an index into a ring position.
+   *
+   * C: `ring_mask` at byte 8.
+   *
+   * Schema: io_uring.yaml:145
+   */
+  get ringMask(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of positions in the ring.
+   *
+   * C: `ring_entries` at byte 12.
+   *
+   * Schema: io_uring.yaml:148
+   */
+  get ringEntries(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * Ring flags set by the kernel.
+   *
+   * C: `flags` at byte 16.
+   *
+   * Schema: io_uring.yaml:151
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * Entries the kernel dropped as invalid.
+   *
+   * C: `dropped` at byte 20.
+   *
+   * Schema: io_uring.yaml:154
+   */
+  get dropped(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * The array that maps ring positions to submission queue entries.
+   *
+   * C: `array` at byte 24.
+   *
+   * Schema: io_uring.yaml:157
+   */
+  get array(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Reserved.
+   *
+   * C: `resv1` at byte 28.
+   *
+   * Schema: io_uring.yaml:160
+   */
+  get resv1(): number {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * With IORING_SETUP_NO_MMAP, the application's memory for the ring.
+   *
+   * C: `user_addr` at byte 32.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: io_uring.yaml:163
+   */
+  get userAddr(): bigint {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    return this.byteLength > 40 ? copyBytes(this.data, this.at + 40, this.byteLength - 40) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): IoSqringOffsets {
+    if (!this.lease.live) staleView('struct io_sqring_offsets');
+    return decodeIoSqringOffsets(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Where the completion queue ring's fields are, as offsets into its mapping.
  *
  * C: `struct io_cqring_offsets`, 40 bytes.
@@ -653,6 +808,162 @@ export function encodeIoCqringOffsets(value: IoCqringOffsets): Uint8Array {
   const bytes = new Uint8Array(IO_CQRING_OFFSETS_SIZE + (value.extra?.length ?? 0));
   writeIoCqringOffsets(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Where the completion queue ring's fields are, as offsets into its mapping.
+ *
+ * `struct io_cqring_offsets` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoCqringOffsets} to keep.
+ *
+ * Schema: io_uring.yaml:168
+ */
+export class IoCqringOffsetsView {
+  /** @throws DecodeError when fewer than 40 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 40) needBytes('struct io_cqring_offsets', at, byteLength, 40);
+  }
+
+  /**
+   * The index of the first completion the application has not consumed; written by the application.
+   *
+   * C: `head` at byte 0.
+   *
+   * Schema: io_uring.yaml:173
+   */
+  get head(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The index after the last completion the kernel posted.
+   *
+   * C: `tail` at byte 4.
+   *
+   * Schema: io_uring.yaml:176
+   */
+  get tail(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Mask that turns an index into a ring position.
+   *
+   * C: `ring_mask` at byte 8.
+   *
+   * Schema: io_uring.yaml:179
+   */
+  get ringMask(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of positions in the ring.
+   *
+   * C: `ring_entries` at byte 12.
+   *
+   * Schema: io_uring.yaml:182
+   */
+  get ringEntries(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * Completions that did not fit in the ring.
+   *
+   * C: `overflow` at byte 16.
+   *
+   * Schema: io_uring.yaml:185
+   */
+  get overflow(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * The array of completion queue entries.
+   *
+   * C: `cqes` at byte 20.
+   *
+   * Schema: io_uring.yaml:188
+   */
+  get cqes(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * Ring flags set by the application.
+   *
+   * C: `flags` at byte 24.
+   *
+   * Since Linux 5.8.
+   *
+   * Schema: io_uring.yaml:191
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Reserved.
+   *
+   * C: `resv1` at byte 28.
+   *
+   * Schema: io_uring.yaml:195
+   */
+  get resv1(): number {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * With IORING_SETUP_NO_MMAP, the application's memory for the ring.
+   *
+   * C: `user_addr` at byte 32.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: io_uring.yaml:198
+   */
+  get userAddr(): bigint {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    return this.byteLength > 40 ? copyBytes(this.data, this.at + 40, this.byteLength - 40) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): IoCqringOffsets {
+    if (!this.lease.live) staleView('struct io_cqring_offsets');
+    return decodeIoCqringOffsets(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -791,6 +1102,172 @@ export function encodeIoUringParams(value: IoUringParams): Uint8Array {
   const bytes = new Uint8Array(IO_URING_PARAMS_SIZE + (value.extra?.length ?? 0));
   writeIoUringParams(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The argument of io_uring_setup(2); the kernel fills in the sizes, features and ring offsets.
+ *
+ * `struct io_uring_params` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringParams} to keep.
+ *
+ * Schema: io_uring.yaml:203
+ */
+export class IoUringParamsView {
+  /** @throws DecodeError when fewer than 120 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 120) needBytes('struct io_uring_params', at, byteLength, 120);
+  }
+
+  /**
+   * Submission queue entries (the kernel rounds the request up to a power of two).
+   *
+   * C: `sq_entries` at byte 0.
+   *
+   * Schema: io_uring.yaml:208
+   */
+  get sqEntries(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Completion queue entries.
+   *
+   * C: `cq_entries` at byte 4.
+   *
+   * Schema: io_uring.yaml:211
+   */
+  get cqEntries(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * IORING_SETUP_ flags.
+   *
+   * C: `flags` at byte 8.
+   *
+   * Schema: io_uring.yaml:214
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * CPU of the submission polling thread.
+   *
+   * C: `sq_thread_cpu` at byte 12.
+   *
+   * Schema: io_uring.yaml:217
+   */
+  get sqThreadCpu(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * Idle time of the submission polling thread, in milliseconds.
+   *
+   * C: `sq_thread_idle` at byte 16.
+   *
+   * Schema: io_uring.yaml:220
+   */
+  get sqThreadIdle(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * Features of this kernel.
+   *
+   * C: `features` at byte 20; values: {@link IoringFeat}.
+   *
+   * Schema: io_uring.yaml:223
+   */
+  get features(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * A ring whose worker threads to share.
+   *
+   * C: `wq_fd` at byte 24.
+   *
+   * Schema: io_uring.yaml:227
+   */
+  get wqFd(): number {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Reserved.
+   *
+   * C: `resv[3]` at byte 28.
+   *
+   * Schema: io_uring.yaml:230
+   */
+  get resv(): number[] {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return [view.getUint32(offset + 28, LE), view.getUint32(offset + 32, LE), view.getUint32(offset + 36, LE)];
+  }
+
+  /**
+   * The submission queue ring's layout.
+   *
+   * C: `sq_off` at byte 40.
+   *
+   * Schema: io_uring.yaml:234
+   */
+  get sqOff(): IoSqringOffsetsView {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return new IoSqringOffsetsView(view, offset + 40, 40, this.lease);
+  }
+
+  /**
+   * The completion queue ring's layout.
+   *
+   * C: `cq_off` at byte 80.
+   *
+   * Schema: io_uring.yaml:238
+   */
+  get cqOff(): IoCqringOffsetsView {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    const view = this.data;
+    const offset = this.at;
+    return new IoCqringOffsetsView(view, offset + 80, 40, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    return this.byteLength > 120 ? copyBytes(this.data, this.at + 120, this.byteLength - 120) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): IoUringParams {
+    if (!this.lease.live) staleView('struct io_uring_params');
+    return decodeIoUringParams(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -974,6 +1451,230 @@ export function encodeIoUringSqe(value: IoUringSqe): Uint8Array {
 }
 
 /**
+ * A submission queue entry. The C struct has unions; each union is modelled by the member a receive uses.
+ *
+ * `struct io_uring_sqe` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringSqe} to keep.
+ *
+ * Schema: io_uring.yaml:243
+ */
+export class IoUringSqeView {
+  /** @throws DecodeError when fewer than 64 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 64) needBytes('struct io_uring_sqe', at, byteLength, 64);
+  }
+
+  /**
+   * The operation.
+   *
+   * C: `opcode` at byte 0; values: {@link IoUringOp}.
+   *
+   * Schema: io_uring.yaml:250
+   */
+  get opcode(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * IOSQE_ flags.
+   *
+   * C: `flags` at byte 1; values: {@link Iosqe}.
+   *
+   * Schema: io_uring.yaml:254
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Request priority.
+   *
+   * C: `ioprio` at byte 2.
+   *
+   * Schema: io_uring.yaml:258
+   */
+  get ioprio(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The file descriptor the operation acts on.
+   *
+   * C: `fd` at byte 4.
+   *
+   * Schema: io_uring.yaml:261
+   */
+  get fd(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 4, LE);
+  }
+
+  /**
+   * File offset (unused by a receive).
+   *
+   * C: `off` at byte 8.
+   *
+   * Schema: io_uring.yaml:264
+   */
+  get off(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 8, LE);
+  }
+
+  /**
+   * Address of the operation's argument (a struct msghdr for IORING_OP_RECVMSG).
+   *
+   * C: `addr` at byte 16.
+   *
+   * Schema: io_uring.yaml:267
+   */
+  get addr(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 16, LE);
+  }
+
+  /**
+   * Length (1 for IORING_OP_RECVMSG).
+   *
+   * C: `len` at byte 24.
+   *
+   * Schema: io_uring.yaml:270
+   */
+  get len(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Flags of recvmsg(2) and sendmsg(2).
+   *
+   * C: `msg_flags` at byte 28; values: {@link MsgFlags}.
+   *
+   * Schema: io_uring.yaml:273
+   */
+  get msgFlags(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * Passed back unchanged in the completion.
+   *
+   * C: `user_data` at byte 32.
+   *
+   * Schema: io_uring.yaml:277
+   */
+  get userData(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /**
+   * Index of a registered buffer.
+   *
+   * C: `buf_index` at byte 40.
+   *
+   * Schema: io_uring.yaml:280
+   */
+  get bufIndex(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 40, LE);
+  }
+
+  /**
+   * Credentials to run the request with.
+   *
+   * C: `personality` at byte 42.
+   *
+   * Schema: io_uring.yaml:283
+   */
+  get personality(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 42, LE);
+  }
+
+  /**
+   * Input descriptor of a splice.
+   *
+   * C: `splice_fd_in` at byte 44.
+   *
+   * Schema: io_uring.yaml:286
+   */
+  get spliceFdIn(): number {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 44, LE);
+  }
+
+  /**
+   * A third address.
+   *
+   * C: `addr3` at byte 48.
+   *
+   * Since Linux 5.19.
+   *
+   * Schema: io_uring.yaml:289
+   */
+  get addr3(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 48, LE);
+  }
+
+  /**
+   * Reserved.
+   *
+   * C: `__pad2` at byte 56.
+   *
+   * Schema: io_uring.yaml:293
+   */
+  get pad2(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 56, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    return this.byteLength > 64 ? copyBytes(this.data, this.at + 64, this.byteLength - 64) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): IoUringSqe {
+    if (!this.lease.live) staleView('struct io_uring_sqe');
+    return decodeIoUringSqe(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * A completion queue entry.
  *
  * C: `struct io_uring_cqe`, 16 bytes.
@@ -1039,4 +1740,72 @@ export function encodeIoUringCqe(value: IoUringCqe): Uint8Array {
   const bytes = new Uint8Array(IO_URING_CQE_SIZE + (value.extra?.length ?? 0));
   writeIoUringCqe(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * A completion queue entry.
+ *
+ * `struct io_uring_cqe` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringCqe} to keep.
+ *
+ * Schema: io_uring.yaml:298
+ */
+export class IoUringCqeView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct io_uring_cqe', at, byteLength, 16);
+  }
+
+  /**
+   * The submission's user_data.
+   *
+   * C: `user_data` at byte 0.
+   *
+   * Schema: io_uring.yaml:303
+   */
+  get userData(): bigint {
+    if (!this.lease.live) staleView('struct io_uring_cqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 0, LE);
+  }
+
+  /**
+   * The result, as the system call would return it, or -errno.
+   *
+   * C: `res` at byte 8.
+   *
+   * Schema: io_uring.yaml:306
+   */
+  get res(): number {
+    if (!this.lease.live) staleView('struct io_uring_cqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 8, LE);
+  }
+
+  /**
+   * IORING_CQE_F_ flags.
+   *
+   * C: `flags` at byte 12.
+   *
+   * Schema: io_uring.yaml:309
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct io_uring_cqe');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct io_uring_cqe');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): IoUringCqe {
+    if (!this.lease.live) staleView('struct io_uring_cqe');
+    return decodeIoUringCqe(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/mptcp.yaml (kernel header <linux/mptcp.h>).
  */
-import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 
 /**
  * Bits of mptcpi_flags.
@@ -478,6 +479,428 @@ export function encodeMptcpInfo(value: MptcpInfo): Uint8Array {
   return bytes;
 }
 
+/**
+ * Payload of INET_DIAG_INFO for an MPTCP socket (and of the MPTCP_INFO socket option): counters and limits of the whole MPTCP connection. The kernel sends its own sizeof, which grew over time: 40 bytes in Linux 5.9, 48 from 5.12 (trailing padding after the one-byte members), 80 from 6.5, 88 from 6.7 and 96 from 6.10. Members past the payload are undefined; members that fall into an older kernel's trailing padding (mptcpi_retransmits on 5.12 to 6.4, the reserved bytes and mptcpi_last_data_sent on 6.7 to 6.9) read as 0. Later kernels gave several members second names by #define (mptcpi_extra_subflows, mptcpi_limit_extra_subflows, mptcpi_endp_signal_max, mptcpi_limit_add_addr_accepted, mptcpi_endp_subflow_max); the names here are the original ones.
+ *
+ * `struct mptcp_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link MptcpInfo} to keep.
+ *
+ * Since Linux 5.9.
+ *
+ * Schema: mptcp.yaml:49
+ */
+export class MptcpInfoView {
+  /** @throws DecodeError when fewer than 40 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 40) needBytes('struct mptcp_info', at, byteLength, 40);
+  }
+
+  /**
+   * Number of additional subflows (not counting the first); also named mptcpi_extra_subflows.
+   *
+   * C: `mptcpi_subflows` at byte 0.
+   *
+   * Schema: mptcp.yaml:68
+   */
+  get subflows(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Number of addresses announced to the peer with ADD_ADDR.
+   *
+   * C: `mptcpi_add_addr_signal` at byte 1.
+   *
+   * Schema: mptcp.yaml:71
+   */
+  get addAddrSignal(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Number of addresses announced by the peer that were accepted.
+   *
+   * C: `mptcpi_add_addr_accepted` at byte 2.
+   *
+   * Schema: mptcp.yaml:74
+   */
+  get addAddrAccepted(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * The limit on additional subflows set by the path manager; also named mptcpi_limit_extra_subflows.
+   *
+   * C: `mptcpi_subflows_max` at byte 3.
+   *
+   * Schema: mptcp.yaml:77
+   */
+  get subflowsMax(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * Number of endpoints configured for announcing (signal); also named mptcpi_endp_signal_max.
+   *
+   * C: `mptcpi_add_addr_signal_max` at byte 4.
+   *
+   * Schema: mptcp.yaml:80
+   */
+  get addAddrSignalMax(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 4);
+  }
+
+  /**
+   * The limit on accepted ADD_ADDR announcements; also named mptcpi_limit_add_addr_accepted.
+   *
+   * C: `mptcpi_add_addr_accepted_max` at byte 5.
+   *
+   * Schema: mptcp.yaml:83
+   */
+  get addAddrAcceptedMax(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 5);
+  }
+
+  /**
+   * State flags of the connection (mptcp-info-flags). A 2-byte hole comes before it.
+   *
+   * C: `mptcpi_flags` at byte 8; values: {@link MptcpInfoFlags}.
+   *
+   * Schema: mptcp.yaml:86
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The local token that identifies the connection (the path manager and subflow attributes use it).
+   *
+   * C: `mptcpi_token` at byte 12.
+   *
+   * Schema: mptcp.yaml:91
+   */
+  get token(): number {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The connection-level sequence number of the next byte to be written by the application.
+   *
+   * C: `mptcpi_write_seq` at byte 16.
+   *
+   * Schema: mptcp.yaml:94
+   */
+  get writeSeq(): bigint {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 16, LE);
+  }
+
+  /**
+   * The connection-level sequence number of the oldest byte not yet acknowledged by the peer.
+   *
+   * C: `mptcpi_snd_una` at byte 24.
+   *
+   * Schema: mptcp.yaml:97
+   */
+  get sndUna(): bigint {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 24, LE);
+  }
+
+  /**
+   * The connection-level sequence number of the next byte expected from the peer.
+   *
+   * C: `mptcpi_rcv_nxt` at byte 32.
+   *
+   * Schema: mptcp.yaml:100
+   */
+  get rcvNxt(): bigint {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /**
+   * Number of local addresses (subflow endpoints) in use for additional subflows.
+   *
+   * C: `mptcpi_local_addr_used` at byte 40.
+   *
+   * Since Linux 5.12.
+   *
+   * Schema: mptcp.yaml:103
+   */
+  get localAddrUsed(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 41 ? view.getUint8(offset + 40) : undefined;
+  }
+
+  /**
+   * Number of endpoints configured for creating subflows; also named mptcpi_endp_subflow_max.
+   *
+   * C: `mptcpi_local_addr_max` at byte 41.
+   *
+   * Since Linux 5.12.
+   *
+   * Schema: mptcp.yaml:107
+   */
+  get localAddrMax(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 42 ? view.getUint8(offset + 41) : undefined;
+  }
+
+  /**
+   * 1 when DSS checksums are in use on the connection.
+   *
+   * C: `mptcpi_csum_enabled` at byte 42.
+   *
+   * Since Linux 5.14.
+   *
+   * Schema: mptcp.yaml:111
+   */
+  get csumEnabled(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 43 ? view.getUint8(offset + 42) : undefined;
+  }
+
+  /**
+   * Number of connection-level retransmissions. A 1-byte hole comes before it.
+   *
+   * C: `mptcpi_retransmits` at byte 44.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: mptcp.yaml:115
+   */
+  get retransmits(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 48 ? view.getUint32(offset + 44, LE) : undefined;
+  }
+
+  /**
+   * Bytes retransmitted at the connection level.
+   *
+   * C: `mptcpi_bytes_retrans` at byte 48.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: mptcp.yaml:120
+   */
+  get bytesRetrans(): bigint | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 56 ? view.getBigUint64(offset + 48, LE) : undefined;
+  }
+
+  /**
+   * Bytes sent at the connection level, retransmissions included.
+   *
+   * C: `mptcpi_bytes_sent` at byte 56.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: mptcp.yaml:124
+   */
+  get bytesSent(): bigint | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 64 ? view.getBigUint64(offset + 56, LE) : undefined;
+  }
+
+  /**
+   * Bytes received at the connection level (duplicates excluded).
+   *
+   * C: `mptcpi_bytes_received` at byte 64.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: mptcp.yaml:128
+   */
+  get bytesReceived(): bigint | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 72 ? view.getBigUint64(offset + 64, LE) : undefined;
+  }
+
+  /**
+   * Bytes acknowledged by the peer at the connection level.
+   *
+   * C: `mptcpi_bytes_acked` at byte 72.
+   *
+   * Since Linux 6.5.
+   *
+   * Schema: mptcp.yaml:132
+   */
+  get bytesAcked(): bigint | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 80 ? view.getBigUint64(offset + 72, LE) : undefined;
+  }
+
+  /**
+   * Number of subflows including the first one.
+   *
+   * C: `mptcpi_subflows_total` at byte 80.
+   *
+   * Since Linux 6.7.
+   *
+   * Schema: mptcp.yaml:136
+   */
+  get subflowsTotal(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 81 ? view.getUint8(offset + 80) : undefined;
+  }
+
+  /**
+   * Number of "laminar" endpoints configured (part of the reserved bytes before Linux 6.18).
+   *
+   * C: `mptcpi_endp_laminar_max` at byte 81.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: mptcp.yaml:140
+   */
+  get endpLaminarMax(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 82 ? view.getUint8(offset + 81) : undefined;
+  }
+
+  /**
+   * Number of "fullmesh" endpoints configured (part of the reserved bytes before Linux 6.19).
+   *
+   * C: `mptcpi_endp_fullmesh_max` at byte 82.
+   *
+   * Since Linux 6.19.
+   *
+   * Schema: mptcp.yaml:144
+   */
+  get endpFullmeshMax(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 83 ? view.getUint8(offset + 82) : undefined;
+  }
+
+  /**
+   * Reserved, zero (the last of the three reserved bytes that Linux 6.10 added).
+   *
+   * C: `reserved` at byte 83.
+   *
+   * Since Linux 6.10.
+   *
+   * Schema: mptcp.yaml:148
+   */
+  get reserved(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 84 ? view.getUint8(offset + 83) : undefined;
+  }
+
+  /**
+   * Milliseconds since data was last sent on the connection.
+   *
+   * C: `mptcpi_last_data_sent` at byte 84.
+   *
+   * Since Linux 6.10.
+   *
+   * Schema: mptcp.yaml:152
+   */
+  get lastDataSent(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 88 ? view.getUint32(offset + 84, LE) : undefined;
+  }
+
+  /**
+   * Milliseconds since data was last received on the connection.
+   *
+   * C: `mptcpi_last_data_recv` at byte 88.
+   *
+   * Since Linux 6.10.
+   *
+   * Schema: mptcp.yaml:156
+   */
+  get lastDataRecv(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 92 ? view.getUint32(offset + 88, LE) : undefined;
+  }
+
+  /**
+   * Milliseconds since a data acknowledgement was last received.
+   *
+   * C: `mptcpi_last_ack_recv` at byte 92.
+   *
+   * Since Linux 6.10.
+   *
+   * Schema: mptcp.yaml:160
+   */
+  get lastAckRecv(): number | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 96 ? view.getUint32(offset + 92, LE) : undefined;
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    return this.byteLength > 96 ? copyBytes(this.data, this.at + 96, this.byteLength - 96) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): MptcpInfo {
+    if (!this.lease.live) staleView('struct mptcp_info');
+    return decodeMptcpInfo(this.data, this.at, this.byteLength);
+  }
+}
+
 /** Attribute types (ids) of {@link MptcpSubflowAttrs}. */
 export const MptcpSubflowAttrsType = Object.freeze({
     /** C: `MPTCP_SUBFLOW_ATTR_UNSPEC`. */
@@ -647,4 +1070,174 @@ export function encodeMptcpSubflowAttrs(value: MptcpSubflowAttrs): Uint8Array {
   if (value.idLoc !== undefined) parts.push([10, encodeInt(value.idLoc, 1, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes nested in INET_ULP_INFO_MPTCP, the state of a TCP socket that is a subflow of an MPTCP connection. The sequence attributes (relwrite-seq, map-seq, map-sfseq, ssn-offset, map-datalen) go only to requesters with CAP_NET_ADMIN on current kernels.
+ *
+ * The attributes of {@link MptcpSubflowAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link MptcpSubflowAttrs} to keep.
+ *
+ * Since Linux 5.7.
+ *
+ * Schema: mptcp.yaml:166
+ */
+export class MptcpSubflowAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The peer's token for the connection.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_TOKEN_REM` (1).
+   *
+   * Schema: mptcp.yaml:179
+   */
+  get tokenRem(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_TOKEN_REM', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The local token for the connection (mptcpi_token of the MPTCP socket).
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_TOKEN_LOC` (2).
+   *
+   * Schema: mptcp.yaml:182
+   */
+  get tokenLoc(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_TOKEN_LOC', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The subflow-relative sequence number up to which this subflow has written data.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ` (3).
+   *
+   * Schema: mptcp.yaml:185
+   */
+  get relwriteSeq(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The connection-level sequence number where the current data mapping starts.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_MAP_SEQ` (4).
+   *
+   * Schema: mptcp.yaml:188
+   */
+  get mapSeq(): bigint | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_MAP_SEQ', p, n, 8), this.data.getBigUint64(p, LE));
+  }
+
+  /**
+   * The subflow-relative sequence number where the current data mapping starts.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_MAP_SFSEQ` (5).
+   *
+   * Schema: mptcp.yaml:191
+   */
+  get mapSfseq(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_MAP_SFSEQ', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The subflow's initial sequence number, the base of its relative sequence numbers.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_SSN_OFFSET` (6).
+   *
+   * Schema: mptcp.yaml:194
+   */
+  get ssnOffset(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_SSN_OFFSET', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The length in bytes of the current data mapping.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_MAP_DATALEN` (7).
+   *
+   * Schema: mptcp.yaml:197
+   */
+  get mapDatalen(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_MAP_DATALEN', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /**
+   * The state of the subflow (mptcp-subflow-flags).
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_FLAGS` (8).
+   *
+   * Schema: mptcp.yaml:200
+   */
+  get flags(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 8, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_FLAGS', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The address id the peer uses for its end of the subflow.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_ID_REM` (9).
+   *
+   * Schema: mptcp.yaml:204
+   */
+  get idRem(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 9, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_ID_REM', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * The address id of this side's end of the subflow.
+   *
+   * C: `MPTCP_SUBFLOW_ATTR_ID_LOC` (10).
+   *
+   * Schema: mptcp.yaml:207
+   */
+  get idLoc(): number | undefined {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 10, 'mptcp-subflow-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('MPTCP_SUBFLOW_ATTR_ID_LOC', p, n, 1), this.data.getUint8(p));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): MptcpSubflowAttrs {
+    if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
+    return decodeMptcpSubflowAttrs(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/netlink.yaml (kernel header <linux/netlink.h>).
  */
-import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, encodeString, needBytes, readString, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -468,6 +469,102 @@ export function encodeNlmsghdr(value: Nlmsghdr): Uint8Array {
 }
 
 /**
+ * The header of every netlink message.
+ *
+ * `struct nlmsghdr` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link Nlmsghdr} to keep.
+ *
+ * Schema: netlink.yaml:186
+ */
+export class NlmsghdrView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct nlmsghdr', at, byteLength, 16);
+  }
+
+  /**
+   * Length of the message including this header.
+   *
+   * C: `nlmsg_len` at byte 0.
+   *
+   * Schema: netlink.yaml:192
+   */
+  get len(): number {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Message content; a control type (nlmsg-type) or a family's operation.
+   *
+   * C: `nlmsg_type` at byte 4.
+   *
+   * Schema: netlink.yaml:195
+   */
+  get type(): number {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 4, LE);
+  }
+
+  /**
+   * Flags (nlm-flags and the per-operation modifiers).
+   *
+   * C: `nlmsg_flags` at byte 6.
+   *
+   * Schema: netlink.yaml:198
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 6, LE);
+  }
+
+  /**
+   * Sequence number, copied from request to reply.
+   *
+   * C: `nlmsg_seq` at byte 8.
+   *
+   * Schema: netlink.yaml:201
+   */
+  get seq(): number {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Port id of the sending socket (0 for the kernel).
+   *
+   * C: `nlmsg_pid` at byte 12.
+   *
+   * Schema: netlink.yaml:204
+   */
+  get pid(): number {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): Nlmsghdr {
+    if (!this.lease.live) staleView('struct nlmsghdr');
+    return decodeNlmsghdr(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of an NLMSG_ERROR message; the header of the request that failed follows the error code.
  *
  * C: `struct nlmsgerr`, 20 bytes.
@@ -526,6 +623,60 @@ export function encodeNlmsgerr(value: Nlmsgerr): Uint8Array {
 }
 
 /**
+ * Payload of an NLMSG_ERROR message; the header of the request that failed follows the error code.
+ *
+ * `struct nlmsgerr` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link Nlmsgerr} to keep.
+ *
+ * Schema: netlink.yaml:208
+ */
+export class NlmsgerrView {
+  /** @throws DecodeError when fewer than 20 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 20) needBytes('struct nlmsgerr', at, byteLength, 20);
+  }
+
+  /**
+   * 0 for an acknowledgement, otherwise a negative errno.
+   *
+   * C: `error` at byte 0.
+   *
+   * Schema: netlink.yaml:213
+   */
+  get error(): number {
+    if (!this.lease.live) staleView('struct nlmsgerr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 0, LE);
+  }
+
+  /**
+   * Header of the request that caused the error.
+   *
+   * C: `msg` at byte 4.
+   *
+   * Schema: netlink.yaml:216
+   */
+  get msg(): NlmsghdrView {
+    if (!this.lease.live) staleView('struct nlmsgerr');
+    const view = this.data;
+    const offset = this.at;
+    return new NlmsghdrView(view, offset + 4, 16, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct nlmsgerr');
+    return this.byteLength > 20 ? copyBytes(this.data, this.at + 20, this.byteLength - 20) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): Nlmsgerr {
+    if (!this.lease.live) staleView('struct nlmsgerr');
+    return decodeNlmsgerr(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The header of a netlink attribute; the payload follows, padded to 4 bytes.
  *
  * C: `struct nlattr`, 4 bytes.
@@ -581,6 +732,60 @@ export function encodeNlattr(value: Nlattr): Uint8Array {
   const bytes = new Uint8Array(NLATTR_SIZE + (value.extra?.length ?? 0));
   writeNlattr(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The header of a netlink attribute; the payload follows, padded to 4 bytes.
+ *
+ * `struct nlattr` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link Nlattr} to keep.
+ *
+ * Schema: netlink.yaml:221
+ */
+export class NlattrView {
+  /** @throws DecodeError when fewer than 4 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 4) needBytes('struct nlattr', at, byteLength, 4);
+  }
+
+  /**
+   * Length of the attribute including this header, excluding padding.
+   *
+   * C: `nla_len` at byte 0.
+   *
+   * Schema: netlink.yaml:227
+   */
+  get len(): number {
+    if (!this.lease.live) staleView('struct nlattr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, LE);
+  }
+
+  /**
+   * Attribute type; the top two bits are flags (nested, network byte order).
+   *
+   * C: `nla_type` at byte 2.
+   *
+   * Schema: netlink.yaml:230
+   */
+  get type(): number {
+    if (!this.lease.live) staleView('struct nlattr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct nlattr');
+    return this.byteLength > 4 ? copyBytes(this.data, this.at + 4, this.byteLength - 4) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): Nlattr {
+    if (!this.lease.live) staleView('struct nlattr');
+    return decodeNlattr(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -659,6 +864,88 @@ export function encodeSockaddrNl(value: SockaddrNl): Uint8Array {
   const bytes = new Uint8Array(SOCKADDR_NL_SIZE + (value.extra?.length ?? 0));
   writeSockaddrNl(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Address of a netlink socket.
+ *
+ * `struct sockaddr_nl` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SockaddrNl} to keep.
+ *
+ * Schema: netlink.yaml:234
+ */
+export class SockaddrNlView {
+  /** @throws DecodeError when fewer than 12 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 12) needBytes('struct sockaddr_nl', at, byteLength, 12);
+  }
+
+  /**
+   * Always AF_NETLINK.
+   *
+   * C: `nl_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: netlink.yaml:240
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, LE);
+  }
+
+  /**
+   * Zero.
+   *
+   * C: `nl_pad` at byte 2.
+   *
+   * Schema: netlink.yaml:244
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * Port id; 0 means the kernel, or "choose one for me" in bind().
+   *
+   * C: `nl_pid` at byte 4.
+   *
+   * Schema: netlink.yaml:247
+   */
+  get pid(): number {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Bit mask of multicast groups (groups 1 to 32).
+   *
+   * C: `nl_groups` at byte 8.
+   *
+   * Schema: netlink.yaml:250
+   */
+  get groups(): number {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    return this.byteLength > 12 ? copyBytes(this.data, this.at + 12, this.byteLength - 12) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SockaddrNl {
+    if (!this.lease.live) staleView('struct sockaddr_nl');
+    return decodeSockaddrNl(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link NlmsgerrAttrs}. */
@@ -791,6 +1078,126 @@ export function encodeNlmsgerrAttrs(value: NlmsgerrAttrs): Uint8Array {
   return encodeAttributes(parts);
 }
 
+/**
+ * Extended-ack attributes that may follow struct nlmsgerr and the echoed request.
+ *
+ * The attributes of {@link NlmsgerrAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NlmsgerrAttrs} to keep.
+ *
+ * Schema: netlink.yaml:255
+ */
+export class NlmsgerrAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * A human-readable error message.
+   *
+   * C: `NLMSGERR_ATTR_MSG` (1).
+   *
+   * Since Linux 4.12.
+   *
+   * Schema: netlink.yaml:262
+   */
+  get msg(): string | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readString(this.data, p, n);
+  }
+
+  /**
+   * Offset of the invalid attribute in the original request.
+   *
+   * C: `NLMSGERR_ATTR_OFFS` (2).
+   *
+   * Since Linux 4.12.
+   *
+   * Schema: netlink.yaml:266
+   */
+  get offs(): number | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('NLMSGERR_ATTR_OFFS', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * An arbitrary cookie the subsystem may return.
+   *
+   * C: `NLMSGERR_ATTR_COOKIE` (3).
+   *
+   * Since Linux 4.12.
+   *
+   * Schema: netlink.yaml:270
+   */
+  get cookie(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * The policy of the rejected attribute.
+   *
+   * C: `NLMSGERR_ATTR_POLICY` (4).
+   *
+   * Since Linux 5.10.
+   *
+   * Schema: netlink.yaml:274
+   */
+  get policy(): NlPolicyTypeAttrsView | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new NlPolicyTypeAttrsView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * Type of a missing required attribute.
+   *
+   * C: `NLMSGERR_ATTR_MISS_TYPE` (5).
+   *
+   * Since Linux 6.0.
+   *
+   * Schema: netlink.yaml:279
+   */
+  get missType(): number | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('NLMSGERR_ATTR_MISS_TYPE', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * Offset of the nest in which an attribute is missing.
+   *
+   * C: `NLMSGERR_ATTR_MISS_NEST` (6).
+   *
+   * Since Linux 6.0.
+   *
+   * Schema: netlink.yaml:283
+   */
+  get missNest(): number | undefined {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'nlmsgerr-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('NLMSGERR_ATTR_MISS_NEST', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): NlmsgerrAttrs {
+    if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
+    return decodeNlmsgerrAttrs(this.data, this.at, this.byteLength);
+  }
+}
+
 /** Attribute types (ids) of {@link NlPolicyTypeAttrs}. */
 export const NlPolicyTypeAttrsType = Object.freeze({
     /** C: `NL_POLICY_TYPE_ATTR_UNSPEC`. */
@@ -847,4 +1254,37 @@ export function encodeNlPolicyTypeAttrs(value: NlPolicyTypeAttrs): Uint8Array {
   if (value.type !== undefined) parts.push([1, encodeInt(value.type, 4, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Description of an attribute policy (only kept as raw attributes here).
+ *
+ * The attributes of {@link NlPolicyTypeAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NlPolicyTypeAttrs} to keep.
+ *
+ * Schema: netlink.yaml:288
+ */
+export class NlPolicyTypeAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The netlink attribute type of the policy.
+   *
+   * C: `NL_POLICY_TYPE_ATTR_TYPE` (1).
+   *
+   * Schema: netlink.yaml:295
+   */
+  get type(): number | undefined {
+    if (!this.lease.live) staleView('nl-policy-type-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'nl-policy-type-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('NL_POLICY_TYPE_ATTR_TYPE', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): NlPolicyTypeAttrs {
+    if (!this.lease.live) staleView('nl-policy-type-attrs attributes');
+    return decodeNlPolicyTypeAttrs(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/netlink_diag.yaml (kernel header <linux/netlink_diag.h>).
  */
-import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, encodeIntArray, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type NetlinkProtocol } from './netlink.js';
 import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
@@ -258,6 +259,118 @@ export function encodeNetlinkDiagReq(value: NetlinkDiagReq): Uint8Array {
 }
 
 /**
+ * The request header for netlink sockets; no request attributes follow it.
+ *
+ * `struct netlink_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NetlinkDiagReq} to keep.
+ *
+ * Since Linux 3.10.
+ *
+ * Schema: netlink_diag.yaml:71
+ */
+export class NetlinkDiagReqView {
+  /** @throws DecodeError when fewer than 20 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 20) needBytes('struct netlink_diag_req', at, byteLength, 20);
+  }
+
+  /**
+   * Must be AF_NETLINK.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: netlink_diag.yaml:77
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The netlink protocol whose sockets to dump (NETLINK_ROUTE, ...), or NDIAG_PROTO_ALL for all of them.
+   *
+   * C: `sdiag_protocol` at byte 1; values: {@link NetlinkProtocol}.
+   *
+   * Schema: netlink_diag.yaml:81
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: netlink_diag.yaml:85
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * Meant to name one socket by inode number; the kernel only dumps and ignores it.
+   *
+   * C: `ndiag_ino` at byte 4.
+   *
+   * Schema: netlink_diag.yaml:88
+   */
+  get ndiagIno(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Which optional attributes each reply should carry.
+   *
+   * C: `ndiag_show` at byte 8; values: {@link NdiagShow}.
+   *
+   * Schema: netlink_diag.yaml:91
+   */
+  get ndiagShow(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Meant to name one socket by cookie; the kernel only dumps and ignores it.
+   *
+   * C: `ndiag_cookie[2]` at byte 12.
+   *
+   * Schema: netlink_diag.yaml:95
+   */
+  get ndiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 12);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    return this.byteLength > 20 ? copyBytes(this.data, this.at + 20, this.byteLength - 20) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): NetlinkDiagReq {
+    if (!this.lease.live) staleView('struct netlink_diag_req');
+    return decodeNetlinkDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The fixed part of every reply for a netlink socket, one per socket; netlink-diag-attrs follow it.
  *
  * C: `struct netlink_diag_msg`, 28 bytes.
@@ -388,6 +501,160 @@ export function encodeNetlinkDiagMsg(value: NetlinkDiagMsg): Uint8Array {
 }
 
 /**
+ * The fixed part of every reply for a netlink socket, one per socket; netlink-diag-attrs follow it.
+ *
+ * `struct netlink_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NetlinkDiagMsg} to keep.
+ *
+ * Since Linux 3.10.
+ *
+ * Schema: netlink_diag.yaml:101
+ */
+export class NetlinkDiagMsgView {
+  /** @throws DecodeError when fewer than 28 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 28) needBytes('struct netlink_diag_msg', at, byteLength, 28);
+  }
+
+  /**
+   * Always AF_NETLINK.
+   *
+   * C: `ndiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: netlink_diag.yaml:107
+   */
+  get ndiagFamily(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket type, SOCK_RAW or SOCK_DGRAM.
+   *
+   * C: `ndiag_type` at byte 1; values: {@link SocketType}.
+   *
+   * Schema: netlink_diag.yaml:111
+   */
+  get ndiagType(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The netlink protocol the socket was opened with.
+   *
+   * C: `ndiag_protocol` at byte 2; values: {@link NetlinkProtocol}.
+   *
+   * Schema: netlink_diag.yaml:115
+   */
+  get ndiagProtocol(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * The socket state, connected when connect(2) set a default destination.
+   *
+   * C: `ndiag_state` at byte 3; values: {@link NetlinkState}.
+   *
+   * Schema: netlink_diag.yaml:119
+   */
+  get ndiagState(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The socket's own port id (nl_pid of its bound address); 0 for a kernel socket.
+   *
+   * C: `ndiag_portid` at byte 4.
+   *
+   * Schema: netlink_diag.yaml:123
+   */
+  get ndiagPortid(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The port id of the default destination set by connect(2), or 0.
+   *
+   * C: `ndiag_dst_portid` at byte 8.
+   *
+   * Schema: netlink_diag.yaml:126
+   */
+  get ndiagDstPortid(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The multicast group of the default destination set by connect(2), or 0.
+   *
+   * C: `ndiag_dst_group` at byte 12.
+   *
+   * Schema: netlink_diag.yaml:129
+   */
+  get ndiagDstGroup(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The inode number of the socket.
+   *
+   * C: `ndiag_ino` at byte 16.
+   *
+   * Schema: netlink_diag.yaml:132
+   */
+  get ndiagIno(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket.
+   *
+   * C: `ndiag_cookie[2]` at byte 20.
+   *
+   * Schema: netlink_diag.yaml:135
+   */
+  get ndiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 20);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    return this.byteLength > 28 ? copyBytes(this.data, this.at + 28, this.byteLength - 28) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): NetlinkDiagMsg {
+    if (!this.lease.live) staleView('struct netlink_diag_msg');
+    return decodeNetlinkDiagMsg(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of NETLINK_DIAG_RX_RING and NETLINK_DIAG_TX_RING, the geometry of a memory-mapped ring. Memory-mapped netlink was removed in Linux 4.6, so current kernels never send it.
  *
  * C: `struct netlink_diag_ring`, 16 bytes.
@@ -465,6 +732,90 @@ export function encodeNetlinkDiagRing(value: NetlinkDiagRing): Uint8Array {
   const bytes = new Uint8Array(NETLINK_DIAG_RING_SIZE + (value.extra?.length ?? 0));
   writeNetlinkDiagRing(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of NETLINK_DIAG_RX_RING and NETLINK_DIAG_TX_RING, the geometry of a memory-mapped ring. Memory-mapped netlink was removed in Linux 4.6, so current kernels never send it.
+ *
+ * `struct netlink_diag_ring` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NetlinkDiagRing} to keep.
+ *
+ * Since Linux 3.10.
+ *
+ * Schema: netlink_diag.yaml:141
+ */
+export class NetlinkDiagRingView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct netlink_diag_ring', at, byteLength, 16);
+  }
+
+  /**
+   * Size in bytes of one block of the ring.
+   *
+   * C: `ndr_block_size` at byte 0.
+   *
+   * Schema: netlink_diag.yaml:151
+   */
+  get blockSize(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Number of blocks.
+   *
+   * C: `ndr_block_nr` at byte 4.
+   *
+   * Schema: netlink_diag.yaml:154
+   */
+  get blockNr(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Size in bytes of one frame.
+   *
+   * C: `ndr_frame_size` at byte 8.
+   *
+   * Schema: netlink_diag.yaml:157
+   */
+  get frameSize(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of frames.
+   *
+   * C: `ndr_frame_nr` at byte 12.
+   *
+   * Schema: netlink_diag.yaml:160
+   */
+  get frameNr(): number {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): NetlinkDiagRing {
+    if (!this.lease.live) staleView('struct netlink_diag_ring');
+    return decodeNetlinkDiagRing(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link NetlinkDiagAttrs}. */
@@ -579,4 +930,107 @@ export function encodeNetlinkDiagAttrs(value: NetlinkDiagAttrs): Uint8Array {
   if (value.flags !== undefined) parts.push([4, encodeInt(value.flags, 4, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that follow struct netlink_diag_msg in a reply. The ids start at 0, with no reserved "none" attribute.
+ *
+ * The attributes of {@link NetlinkDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link NetlinkDiagAttrs} to keep.
+ *
+ * Schema: netlink_diag.yaml:165
+ */
+export class NetlinkDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The socket memory counters, an array of __u32 indexed by sk-meminfo.
+   *
+   * C: `NETLINK_DIAG_MEMINFO` (0).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: netlink_diag.yaml:171
+   */
+  get meminfo(): number[] | undefined {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 0, 'netlink-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * The multicast groups the socket has joined, as a bitmap: bit n (bit n % 32 of word n / 32) stands for group n + 1. The kernel sends whole unsigned longs, so the length is a multiple of 8 bytes on 64-bit machines. Absent when the socket joined none.
+   *
+   * C: `NETLINK_DIAG_GROUPS` (1).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: netlink_diag.yaml:178
+   */
+  get groups(): number[] | undefined {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'netlink-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * The receive ring of a memory-mapped socket; never sent since Linux 4.6.
+   *
+   * C: `NETLINK_DIAG_RX_RING` (2).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: netlink_diag.yaml:187
+   */
+  get rxRing(): NetlinkDiagRingView | undefined {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'netlink-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new NetlinkDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The transmit ring of a memory-mapped socket; never sent since Linux 4.6.
+   *
+   * C: `NETLINK_DIAG_TX_RING` (3).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: netlink_diag.yaml:192
+   */
+  get txRing(): NetlinkDiagRingView | undefined {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'netlink-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new NetlinkDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket's option flags (ndiag-flags).
+   *
+   * C: `NETLINK_DIAG_FLAGS` (4).
+   *
+   * Since Linux 4.6.
+   *
+   * Schema: netlink_diag.yaml:197
+   */
+  get flags(): number | undefined {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'netlink-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('NETLINK_DIAG_FLAGS', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): NetlinkDiagAttrs {
+    if (!this.lease.live) staleView('netlink-diag-attrs attributes');
+    return decodeNetlinkDiagAttrs(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/packet_diag.yaml (kernel header <linux/packet_diag.h, linux/if_ether.h, linux/if_packet.h, linux/filter.h>).
  */
-import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, encodeIntArray, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
 
@@ -288,6 +289,118 @@ export function encodePacketDiagReq(value: PacketDiagReq): Uint8Array {
 }
 
 /**
+ * The request header for packet sockets; no request attributes follow it.
+ *
+ * `struct packet_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagReq} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:100
+ */
+export class PacketDiagReqView {
+  /** @throws DecodeError when fewer than 20 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 20) needBytes('struct packet_diag_req', at, byteLength, 20);
+  }
+
+  /**
+   * Must be AF_PACKET.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: packet_diag.yaml:106
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Must be 0 (filtering by protocol is reserved for later; other values give EINVAL).
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: packet_diag.yaml:110
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: packet_diag.yaml:113
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * Meant to name one socket by inode number; the kernel only dumps and ignores it.
+   *
+   * C: `pdiag_ino` at byte 4.
+   *
+   * Schema: packet_diag.yaml:116
+   */
+  get pdiagIno(): number {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Which optional attributes each reply should carry.
+   *
+   * C: `pdiag_show` at byte 8; values: {@link PacketShow}.
+   *
+   * Schema: packet_diag.yaml:119
+   */
+  get pdiagShow(): number {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Meant to name one socket by cookie; the kernel only dumps and ignores it.
+   *
+   * C: `pdiag_cookie[2]` at byte 12.
+   *
+   * Schema: packet_diag.yaml:123
+   */
+  get pdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 12);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    return this.byteLength > 20 ? copyBytes(this.data, this.at + 20, this.byteLength - 20) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagReq {
+    if (!this.lease.live) staleView('struct packet_diag_req');
+    return decodePacketDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The fixed part of every reply for a packet socket, one per socket; packet-diag-attrs follow it.
  *
  * C: `struct packet_diag_msg`, 16 bytes.
@@ -375,6 +488,104 @@ export function encodePacketDiagMsg(value: PacketDiagMsg): Uint8Array {
   const bytes = new Uint8Array(PACKET_DIAG_MSG_SIZE + (value.extra?.length ?? 0));
   writePacketDiagMsg(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The fixed part of every reply for a packet socket, one per socket; packet-diag-attrs follow it.
+ *
+ * `struct packet_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagMsg} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:129
+ */
+export class PacketDiagMsgView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct packet_diag_msg', at, byteLength, 16);
+  }
+
+  /**
+   * Always AF_PACKET.
+   *
+   * C: `pdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: packet_diag.yaml:135
+   */
+  get pdiagFamily(): number {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket type, SOCK_RAW or SOCK_DGRAM (or SOCK_PACKET for the obsolete interface).
+   *
+   * C: `pdiag_type` at byte 1; values: {@link SocketType}.
+   *
+   * Schema: packet_diag.yaml:139
+   */
+  get pdiagType(): number {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The link-layer protocol the socket receives (an ETH_P_* number such as 0x0003 for ETH_P_ALL), in host byte order; 0 when it receives nothing.
+   *
+   * C: `pdiag_num` at byte 2; values: {@link EthernetProtocol}.
+   *
+   * Schema: packet_diag.yaml:143
+   */
+  get pdiagNum(): number {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The inode number of the socket.
+   *
+   * C: `pdiag_ino` at byte 4.
+   *
+   * Schema: packet_diag.yaml:149
+   */
+  get pdiagIno(): number {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket.
+   *
+   * C: `pdiag_cookie[2]` at byte 8.
+   *
+   * Schema: packet_diag.yaml:152
+   */
+  get pdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 8);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagMsg {
+    if (!this.lease.live) staleView('struct packet_diag_msg');
+    return decodePacketDiagMsg(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -478,6 +689,118 @@ export function encodePacketDiagInfo(value: PacketDiagInfo): Uint8Array {
 }
 
 /**
+ * Payload of PACKET_DIAG_INFO, the basic settings of a packet socket.
+ *
+ * `struct packet_diag_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagInfo} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:158
+ */
+export class PacketDiagInfoView {
+  /** @throws DecodeError when fewer than 24 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 24) needBytes('struct packet_diag_info', at, byteLength, 24);
+  }
+
+  /**
+   * The index of the interface the socket is bound to, or 0 for all interfaces.
+   *
+   * C: `pdi_index` at byte 0.
+   *
+   * Schema: packet_diag.yaml:165
+   */
+  get index(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The ring format set with PACKET_VERSION (0 TPACKET_V1, 1 TPACKET_V2, 2 TPACKET_V3).
+   *
+   * C: `pdi_version` at byte 4.
+   *
+   * Schema: packet_diag.yaml:168
+   */
+  get version(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Headroom in bytes reserved in front of each ring frame (PACKET_RESERVE).
+   *
+   * C: `pdi_reserve` at byte 8.
+   *
+   * Schema: packet_diag.yaml:171
+   */
+  get reserve(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The PACKET_COPY_THRESH setting (a leftover of the removed copy threshold; usually 0).
+   *
+   * C: `pdi_copy_thresh` at byte 12.
+   *
+   * Schema: packet_diag.yaml:174
+   */
+  get copyThresh(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The PACKET_TIMESTAMP setting, a mask of SOF_TIMESTAMPING_* bits choosing the ring's timestamp source.
+   *
+   * C: `pdi_tstamp` at byte 16.
+   *
+   * Schema: packet_diag.yaml:177
+   */
+  get tstamp(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * Options and state of the socket (pdi-flags).
+   *
+   * C: `pdi_flags` at byte 20; values: {@link PdiFlags}.
+   *
+   * Schema: packet_diag.yaml:180
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    return this.byteLength > 24 ? copyBytes(this.data, this.at + 24, this.byteLength - 24) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagInfo {
+    if (!this.lease.live) staleView('struct packet_diag_info');
+    return decodePacketDiagInfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * One membership of PACKET_DIAG_MCLIST (added with PACKET_ADD_MEMBERSHIP). The attribute holds an array of these, back to back with no attribute headers.
  *
  * C: `struct packet_diag_mclist`, 44 bytes.
@@ -565,6 +888,104 @@ export function encodePacketDiagMclist(value: PacketDiagMclist): Uint8Array {
   const bytes = new Uint8Array(PACKET_DIAG_MCLIST_SIZE + (value.extra?.length ?? 0));
   writePacketDiagMclist(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * One membership of PACKET_DIAG_MCLIST (added with PACKET_ADD_MEMBERSHIP). The attribute holds an array of these, back to back with no attribute headers.
+ *
+ * `struct packet_diag_mclist` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagMclist} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:185
+ */
+export class PacketDiagMclistView {
+  /** @throws DecodeError when fewer than 44 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 44) needBytes('struct packet_diag_mclist', at, byteLength, 44);
+  }
+
+  /**
+   * The index of the interface the membership is on.
+   *
+   * C: `pdmc_index` at byte 0.
+   *
+   * Schema: packet_diag.yaml:194
+   */
+  get index(): number {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * How many times the membership was added (it stays until dropped as often).
+   *
+   * C: `pdmc_count` at byte 4.
+   *
+   * Schema: packet_diag.yaml:197
+   */
+  get count(): number {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The kind of membership, PACKET_MR_MULTICAST (0), PACKET_MR_PROMISC (1), PACKET_MR_ALLMULTI (2) or PACKET_MR_UNICAST (3).
+   *
+   * C: `pdmc_type` at byte 8.
+   *
+   * Schema: packet_diag.yaml:200
+   */
+  get type(): number {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 8, LE);
+  }
+
+  /**
+   * How many bytes of pdmc_addr hold the address.
+   *
+   * C: `pdmc_alen` at byte 10.
+   *
+   * Schema: packet_diag.yaml:203
+   */
+  get alen(): number {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 10, LE);
+  }
+
+  /**
+   * The link-layer address of a multicast or unicast membership, in its first pdmc_alen bytes (MAX_ADDR_LEN is 32).
+   *
+   * C: `pdmc_addr` at byte 12.
+   *
+   * Schema: packet_diag.yaml:206
+   */
+  get addr(): Uint8Array {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 12, 32);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    return this.byteLength > 44 ? copyBytes(this.data, this.at + 44, this.byteLength - 44) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagMclist {
+    if (!this.lease.live) staleView('struct packet_diag_mclist');
+    return decodePacketDiagMclist(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -678,6 +1099,132 @@ export function encodePacketDiagRing(value: PacketDiagRing): Uint8Array {
 }
 
 /**
+ * Payload of PACKET_DIAG_RX_RING and PACKET_DIAG_TX_RING, the geometry of a memory-mapped ring (PACKET_RX_RING, PACKET_TX_RING).
+ *
+ * `struct packet_diag_ring` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagRing} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:212
+ */
+export class PacketDiagRingView {
+  /** @throws DecodeError when fewer than 28 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 28) needBytes('struct packet_diag_ring', at, byteLength, 28);
+  }
+
+  /**
+   * Size in bytes of one block of the ring.
+   *
+   * C: `pdr_block_size` at byte 0.
+   *
+   * Schema: packet_diag.yaml:219
+   */
+  get blockSize(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Number of blocks.
+   *
+   * C: `pdr_block_nr` at byte 4.
+   *
+   * Schema: packet_diag.yaml:222
+   */
+  get blockNr(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Size in bytes of one frame.
+   *
+   * C: `pdr_frame_size` at byte 8.
+   *
+   * Schema: packet_diag.yaml:225
+   */
+  get frameSize(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of frames.
+   *
+   * C: `pdr_frame_nr` at byte 12.
+   *
+   * Schema: packet_diag.yaml:228
+   */
+  get frameNr(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * TPACKET_V3 only, the block retire timeout in milliseconds; 0 for older ring versions.
+   *
+   * C: `pdr_retire_tmo` at byte 16.
+   *
+   * Schema: packet_diag.yaml:231
+   */
+  get retireTmo(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * TPACKET_V3 only, the size of the private area of each block; 0 for older ring versions.
+   *
+   * C: `pdr_sizeof_priv` at byte 20.
+   *
+   * Schema: packet_diag.yaml:234
+   */
+  get sizeofPriv(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * TPACKET_V3 only, the requested block features (such as TP_FT_REQ_FILL_RXHASH); 0 for older ring versions.
+   *
+   * C: `pdr_features` at byte 24.
+   *
+   * Schema: packet_diag.yaml:237
+   */
+  get features(): number {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    return this.byteLength > 28 ? copyBytes(this.data, this.at + 28, this.byteLength - 28) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagRing {
+    if (!this.lease.live) staleView('struct packet_diag_ring');
+    return decodePacketDiagRing(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of PACKET_DIAG_FANOUT: one __u32 that net/packet/diag.c (pdiag_put_fanout) builds as `id | type << 16`, the fanout group of the socket. No uapi header names it.
  *
  * C: `struct packet_diag_fanout`, 4 bytes.
@@ -734,6 +1281,62 @@ export function encodePacketDiagFanout(value: PacketDiagFanout): Uint8Array {
   const bytes = new Uint8Array(PACKET_DIAG_FANOUT_SIZE + (value.extra?.length ?? 0));
   writePacketDiagFanout(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of PACKET_DIAG_FANOUT: one __u32 that net/packet/diag.c (pdiag_put_fanout) builds as `id | type << 16`, the fanout group of the socket. No uapi header names it.
+ *
+ * `struct packet_diag_fanout` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagFanout} to keep.
+ *
+ * Since Linux 3.7.
+ *
+ * Schema: packet_diag.yaml:241
+ */
+export class PacketDiagFanoutView {
+  /** @throws DecodeError when fewer than 4 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 4) needBytes('struct packet_diag_fanout', at, byteLength, 4);
+  }
+
+  /**
+   * The group id the sockets of the group joined with (PACKET_FANOUT's low 16 bits).
+   *
+   * C: `id:16` at byte 0.
+   *
+   * Schema: packet_diag.yaml:249
+   */
+  get id(): number {
+    if (!this.lease.live) staleView('struct packet_diag_fanout');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE) & 0xffff;
+  }
+
+  /**
+   * How the group spreads frames over its sockets (PACKET_FANOUT_HASH, _LB, _CPU, ...).
+   *
+   * C: `mode:16` at byte 0; values: {@link PacketFanoutMode}.
+   *
+   * Schema: packet_diag.yaml:253
+   */
+  get mode(): number {
+    if (!this.lease.live) staleView('struct packet_diag_fanout');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint32(offset + 0, LE) >>> 16);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct packet_diag_fanout');
+    return this.byteLength > 4 ? copyBytes(this.data, this.at + 4, this.byteLength - 4) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): PacketDiagFanout {
+    if (!this.lease.live) staleView('struct packet_diag_fanout');
+    return decodePacketDiagFanout(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -812,6 +1415,88 @@ export function encodeSockFilter(value: SockFilter): Uint8Array {
   const bytes = new Uint8Array(SOCK_FILTER_SIZE + (value.extra?.length ?? 0));
   writeSockFilter(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * One instruction of a classic BPF program (linux/filter.h); PACKET_DIAG_FILTER is an array of them, with no headers in between.
+ *
+ * `struct sock_filter` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SockFilter} to keep.
+ *
+ * Schema: packet_diag.yaml:259
+ */
+export class SockFilterView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct sock_filter', at, byteLength, 8);
+  }
+
+  /**
+   * The opcode (class, size, mode and source bits, BPF_LD | BPF_H | BPF_ABS and so on).
+   *
+   * C: `code` at byte 0.
+   *
+   * Schema: packet_diag.yaml:266
+   */
+  get code(): number {
+    if (!this.lease.live) staleView('struct sock_filter');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, LE);
+  }
+
+  /**
+   * Instructions to skip when a conditional jump is taken.
+   *
+   * C: `jt` at byte 2.
+   *
+   * Schema: packet_diag.yaml:269
+   */
+  get jt(): number {
+    if (!this.lease.live) staleView('struct sock_filter');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Instructions to skip when it is not.
+   *
+   * C: `jf` at byte 3.
+   *
+   * Schema: packet_diag.yaml:272
+   */
+  get jf(): number {
+    if (!this.lease.live) staleView('struct sock_filter');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The instruction's constant (an offset, a value to compare, a return value).
+   *
+   * C: `k` at byte 4.
+   *
+   * Schema: packet_diag.yaml:275
+   */
+  get k(): number {
+    if (!this.lease.live) staleView('struct sock_filter');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct sock_filter');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SockFilter {
+    if (!this.lease.live) staleView('struct sock_filter');
+    return decodeSockFilter(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link PacketDiagAttrs}. */
@@ -968,4 +1653,158 @@ export function encodePacketDiagAttrs(value: PacketDiagAttrs): Uint8Array {
   if (value.filter !== undefined) parts.push([7, value.filter]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that follow struct packet_diag_msg in a reply. The ids start at 0, with no reserved "none" attribute.
+ *
+ * The attributes of {@link PacketDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link PacketDiagAttrs} to keep.
+ *
+ * Schema: packet_diag.yaml:280
+ */
+export class PacketDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The basic settings of the socket; sent with PACKET_SHOW_INFO.
+   *
+   * C: `PACKET_DIAG_INFO` (0).
+   *
+   * Since Linux 3.7.
+   *
+   * Schema: packet_diag.yaml:286
+   */
+  get info(): PacketDiagInfoView | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 0, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new PacketDiagInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The memberships of the socket, an array of struct packet_diag_mclist (packet-diag-mclist, 44 bytes each) with no headers in between; empty when there are none. The kernel opens it as a nest, but it holds no attributes.
+   *
+   * C: `PACKET_DIAG_MCLIST` (1).
+   *
+   * Since Linux 3.7.
+   *
+   * Schema: packet_diag.yaml:292
+   */
+  get mclist(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * The receive ring; sent only when the socket has one.
+   *
+   * C: `PACKET_DIAG_RX_RING` (2).
+   *
+   * Since Linux 3.7.
+   *
+   * Schema: packet_diag.yaml:299
+   */
+  get rxRing(): PacketDiagRingView | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new PacketDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The transmit ring; sent only when the socket has one and uses TPACKET_V1 or TPACKET_V2.
+   *
+   * C: `PACKET_DIAG_TX_RING` (3).
+   *
+   * Since Linux 3.7.
+   *
+   * Schema: packet_diag.yaml:304
+   */
+  get txRing(): PacketDiagRingView | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new PacketDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The fanout group of the socket, its id and mode. Absent when the socket is in no group.
+   *
+   * C: `PACKET_DIAG_FANOUT` (4).
+   *
+   * Since Linux 3.7.
+   *
+   * Schema: packet_diag.yaml:309
+   */
+  get fanout(): PacketDiagFanoutView | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new PacketDiagFanoutView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The user id that owns the socket, as seen from the requester's user namespace; sent with PACKET_SHOW_INFO.
+   *
+   * C: `PACKET_DIAG_UID` (5).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: packet_diag.yaml:314
+   */
+  get uid(): number | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('PACKET_DIAG_UID', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The socket memory counters, an array of __u32 indexed by sk-meminfo.
+   *
+   * C: `PACKET_DIAG_MEMINFO` (6).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: packet_diag.yaml:318
+   */
+  get meminfo(): number[] | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * The classic BPF program attached with SO_ATTACH_FILTER, as an array of struct sock_filter (sock-filter, 8 bytes each). Sent only to requesters with CAP_NET_ADMIN, and only when a filter is attached.
+   *
+   * C: `PACKET_DIAG_FILTER` (7).
+   *
+   * Since Linux 3.10.
+   *
+   * Schema: packet_diag.yaml:324
+   */
+  get filter(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'packet-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): PacketDiagAttrs {
+    if (!this.lease.live) staleView('packet-diag-attrs attributes');
+    return decodePacketDiagAttrs(this.data, this.at, this.byteLength);
+  }
 }

@@ -5,6 +5,7 @@
  * Generated from schema/sctp.yaml (kernel header <linux/sctp.h>).
  */
 import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 
 /**
  * Payload of INET_DIAG_INFO for an SCTP association or endpoint: the association, its primary path and the socket's settings. For an endpoint without an association (a listening socket) only the socket part, the sctpi_s_* members, is filled; the rest is zero.
@@ -594,4 +595,802 @@ export function encodeSctpInfo(value: SctpInfo): Uint8Array {
   const bytes = new Uint8Array(SCTP_INFO_SIZE + (value.extra?.length ?? 0));
   writeSctpInfo(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of INET_DIAG_INFO for an SCTP association or endpoint: the association, its primary path and the socket's settings. For an endpoint without an association (a listening socket) only the socket part, the sctpi_s_* members, is filled; the rest is zero.
+ *
+ * `struct sctp_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SctpInfo} to keep.
+ *
+ * Since Linux 4.7.
+ *
+ * Schema: sctp.yaml:12
+ */
+export class SctpInfoView {
+  /** @throws DecodeError when fewer than 368 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 368) needBytes('struct sctp_info', at, byteLength, 368);
+  }
+
+  /**
+   * The local verification tag of the association.
+   *
+   * C: `sctpi_tag` at byte 0.
+   *
+   * Schema: sctp.yaml:23
+   */
+  get tag(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The association state, numbered as the kernel's internal enum sctp_state: 0 closed, 1 cookie-wait, 2 cookie-echoed, 3 established, 4 shutdown-pending, 5 shutdown-sent, 6 shutdown-received, 7 shutdown-ack-sent (one less than the uapi enum sctp_sstat_state).
+   *
+   * C: `sctpi_state` at byte 4.
+   *
+   * Schema: sctp.yaml:26
+   */
+  get state(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The receive window this side advertises, in bytes.
+   *
+   * C: `sctpi_rwnd` at byte 8.
+   *
+   * Schema: sctp.yaml:33
+   */
+  get rwnd(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of received DATA chunks not yet acknowledged.
+   *
+   * C: `sctpi_unackdata` at byte 12.
+   *
+   * Schema: sctp.yaml:36
+   */
+  get unackdata(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 12, LE);
+  }
+
+  /**
+   * Number of received DATA chunks waiting (TSNs pending in the receive map).
+   *
+   * C: `sctpi_penddata` at byte 14.
+   *
+   * Schema: sctp.yaml:39
+   */
+  get penddata(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 14, LE);
+  }
+
+  /**
+   * Number of inbound streams.
+   *
+   * C: `sctpi_instrms` at byte 16.
+   *
+   * Schema: sctp.yaml:42
+   */
+  get instrms(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 16, LE);
+  }
+
+  /**
+   * Number of outbound streams.
+   *
+   * C: `sctpi_outstrms` at byte 18.
+   *
+   * Schema: sctp.yaml:45
+   */
+  get outstrms(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 18, LE);
+  }
+
+  /**
+   * The size in bytes above which user messages are fragmented.
+   *
+   * C: `sctpi_fragmentation_point` at byte 20.
+   *
+   * Schema: sctp.yaml:48
+   */
+  get fragmentationPoint(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * Number of chunks in the inbound queue.
+   *
+   * C: `sctpi_inqueue` at byte 24.
+   *
+   * Schema: sctp.yaml:51
+   */
+  get inqueue(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Number of chunks in the outbound queue.
+   *
+   * C: `sctpi_outqueue` at byte 28.
+   *
+   * Schema: sctp.yaml:54
+   */
+  get outqueue(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * The association's consecutive error count (retransmission timeouts without an acknowledgement).
+   *
+   * C: `sctpi_overall_error` at byte 32.
+   *
+   * Schema: sctp.yaml:57
+   */
+  get overallError(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 32, LE);
+  }
+
+  /**
+   * The maximum number of packets sent at once (SCTP_MAX_BURST).
+   *
+   * C: `sctpi_max_burst` at byte 36.
+   *
+   * Schema: sctp.yaml:60
+   */
+  get maxBurst(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 36, LE);
+  }
+
+  /**
+   * The maximum segment size in bytes (SCTP_MAXSEG).
+   *
+   * C: `sctpi_maxseg` at byte 40.
+   *
+   * Schema: sctp.yaml:63
+   */
+  get maxseg(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 40, LE);
+  }
+
+  /**
+   * The peer's last advertised receive window, in bytes.
+   *
+   * C: `sctpi_peer_rwnd` at byte 44.
+   *
+   * Schema: sctp.yaml:66
+   */
+  get peerRwnd(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 44, LE);
+  }
+
+  /**
+   * The peer's verification tag.
+   *
+   * C: `sctpi_peer_tag` at byte 48.
+   *
+   * Schema: sctp.yaml:69
+   */
+  get peerTag(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 48, LE);
+  }
+
+  /**
+   * A mask of extensions the peer supports (such as ECN, ASCONF, PR-SCTP and AUTH), in the kernel's bit order.
+   *
+   * C: `sctpi_peer_capable` at byte 52.
+   *
+   * Schema: sctp.yaml:72
+   */
+  get peerCapable(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 52);
+  }
+
+  /**
+   * The state of SACK generation towards the peer (whether a SACK is needed or being delayed), in the kernel's encoding.
+   *
+   * C: `sctpi_peer_sack` at byte 53.
+   *
+   * Schema: sctp.yaml:75
+   */
+  get peerSack(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 53);
+  }
+
+  /**
+   * Reserved, zero.
+   *
+   * C: `__reserved1` at byte 54.
+   *
+   * Schema: sctp.yaml:78
+   */
+  get reserved1(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 54, LE);
+  }
+
+  /**
+   * SACK chunks received.
+   *
+   * C: `sctpi_isacks` at byte 56.
+   *
+   * Schema: sctp.yaml:82
+   */
+  get isacks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 56, LE);
+  }
+
+  /**
+   * SACK chunks sent.
+   *
+   * C: `sctpi_osacks` at byte 64.
+   *
+   * Schema: sctp.yaml:85
+   */
+  get osacks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 64, LE);
+  }
+
+  /**
+   * Packets sent.
+   *
+   * C: `sctpi_opackets` at byte 72.
+   *
+   * Schema: sctp.yaml:88
+   */
+  get opackets(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 72, LE);
+  }
+
+  /**
+   * Packets received.
+   *
+   * C: `sctpi_ipackets` at byte 80.
+   *
+   * Schema: sctp.yaml:91
+   */
+  get ipackets(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 80, LE);
+  }
+
+  /**
+   * Chunks retransmitted.
+   *
+   * C: `sctpi_rtxchunks` at byte 88.
+   *
+   * Schema: sctp.yaml:94
+   */
+  get rtxchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 88, LE);
+  }
+
+  /**
+   * TSNs received out of sequence (above the cumulative ack point).
+   *
+   * C: `sctpi_outofseqtsns` at byte 96.
+   *
+   * Schema: sctp.yaml:97
+   */
+  get outofseqtsns(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 96, LE);
+  }
+
+  /**
+   * Duplicate DATA chunks received.
+   *
+   * C: `sctpi_idupchunks` at byte 104.
+   *
+   * Schema: sctp.yaml:100
+   */
+  get idupchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 104, LE);
+  }
+
+  /**
+   * Gap acknowledgement blocks received.
+   *
+   * C: `sctpi_gapcnt` at byte 112.
+   *
+   * Schema: sctp.yaml:103
+   */
+  get gapcnt(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 112, LE);
+  }
+
+  /**
+   * Unordered DATA chunks sent.
+   *
+   * C: `sctpi_ouodchunks` at byte 120.
+   *
+   * Schema: sctp.yaml:106
+   */
+  get ouodchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 120, LE);
+  }
+
+  /**
+   * Unordered DATA chunks received.
+   *
+   * C: `sctpi_iuodchunks` at byte 128.
+   *
+   * Schema: sctp.yaml:109
+   */
+  get iuodchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 128, LE);
+  }
+
+  /**
+   * Ordered DATA chunks sent.
+   *
+   * C: `sctpi_oodchunks` at byte 136.
+   *
+   * Schema: sctp.yaml:112
+   */
+  get oodchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 136, LE);
+  }
+
+  /**
+   * Ordered DATA chunks received.
+   *
+   * C: `sctpi_iodchunks` at byte 144.
+   *
+   * Schema: sctp.yaml:115
+   */
+  get iodchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 144, LE);
+  }
+
+  /**
+   * Control chunks sent.
+   *
+   * C: `sctpi_octrlchunks` at byte 152.
+   *
+   * Schema: sctp.yaml:118
+   */
+  get octrlchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 152, LE);
+  }
+
+  /**
+   * Control chunks received.
+   *
+   * C: `sctpi_ictrlchunks` at byte 160.
+   *
+   * Schema: sctp.yaml:121
+   */
+  get ictrlchunks(): bigint {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 160, LE);
+  }
+
+  /**
+   * The peer address of the primary path, a struct sockaddr_storage (sockaddr_in or sockaddr_in6 in its first bytes).
+   *
+   * C: `sctpi_p_address` at byte 168.
+   *
+   * Schema: sctp.yaml:124
+   */
+  get pAddress(): Uint8Array {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 168, 128);
+  }
+
+  /**
+   * The state of the primary path, an enum sctp_spinfo_state value: 0 SCTP_INACTIVE, 1 SCTP_PF (potentially failed), 2 SCTP_ACTIVE, 3 SCTP_UNCONFIRMED, 0xffff SCTP_UNKNOWN.
+   *
+   * C: `sctpi_p_state` at byte 296.
+   *
+   * Schema: sctp.yaml:129
+   */
+  get pState(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 296, LE);
+  }
+
+  /**
+   * The congestion window of the primary path, in bytes.
+   *
+   * C: `sctpi_p_cwnd` at byte 300.
+   *
+   * Schema: sctp.yaml:135
+   */
+  get pCwnd(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 300, LE);
+  }
+
+  /**
+   * The smoothed round-trip time of the primary path, as the kernel keeps it.
+   *
+   * C: `sctpi_p_srtt` at byte 304.
+   *
+   * Schema: sctp.yaml:138
+   */
+  get pSrtt(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 304, LE);
+  }
+
+  /**
+   * The retransmission timeout of the primary path, in milliseconds.
+   *
+   * C: `sctpi_p_rto` at byte 308.
+   *
+   * Schema: sctp.yaml:141
+   */
+  get pRto(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 308, LE);
+  }
+
+  /**
+   * The heartbeat interval of the primary path, as the kernel keeps it.
+   *
+   * C: `sctpi_p_hbinterval` at byte 312.
+   *
+   * Schema: sctp.yaml:144
+   */
+  get pHbinterval(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 312, LE);
+  }
+
+  /**
+   * The number of retransmissions after which the primary path is considered unreachable.
+   *
+   * C: `sctpi_p_pathmaxrxt` at byte 316.
+   *
+   * Schema: sctp.yaml:147
+   */
+  get pPathmaxrxt(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 316, LE);
+  }
+
+  /**
+   * The delay before a SACK is sent on the primary path, in milliseconds.
+   *
+   * C: `sctpi_p_sackdelay` at byte 320.
+   *
+   * Schema: sctp.yaml:150
+   */
+  get pSackdelay(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 320, LE);
+  }
+
+  /**
+   * The number of packets that cause a SACK to be sent at once on the primary path.
+   *
+   * C: `sctpi_p_sackfreq` at byte 324.
+   *
+   * Schema: sctp.yaml:153
+   */
+  get pSackfreq(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 324, LE);
+  }
+
+  /**
+   * The slow-start threshold of the primary path, in bytes.
+   *
+   * C: `sctpi_p_ssthresh` at byte 328.
+   *
+   * Schema: sctp.yaml:156
+   */
+  get pSsthresh(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 328, LE);
+  }
+
+  /**
+   * The partial bytes acknowledged counter of congestion avoidance on the primary path.
+   *
+   * C: `sctpi_p_partial_bytes_acked` at byte 332.
+   *
+   * Schema: sctp.yaml:159
+   */
+  get pPartialBytesAcked(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 332, LE);
+  }
+
+  /**
+   * Bytes in flight on the primary path.
+   *
+   * C: `sctpi_p_flight_size` at byte 336.
+   *
+   * Schema: sctp.yaml:162
+   */
+  get pFlightSize(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 336, LE);
+  }
+
+  /**
+   * The error count of the primary path.
+   *
+   * C: `sctpi_p_error` at byte 340.
+   *
+   * Schema: sctp.yaml:165
+   */
+  get pError(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 340, LE);
+  }
+
+  /**
+   * Reserved, zero.
+   *
+   * C: `__reserved2` at byte 342.
+   *
+   * Schema: sctp.yaml:168
+   */
+  get reserved2(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 342, LE);
+  }
+
+  /**
+   * The SCTP_AUTOCLOSE setting of the socket, in seconds (0 is off).
+   *
+   * C: `sctpi_s_autoclose` at byte 344.
+   *
+   * Schema: sctp.yaml:172
+   */
+  get sAutoclose(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 344, LE);
+  }
+
+  /**
+   * The adaptation layer indication of the socket (SCTP_ADAPTATION_LAYER).
+   *
+   * C: `sctpi_s_adaptation_ind` at byte 348.
+   *
+   * Schema: sctp.yaml:175
+   */
+  get sAdaptationInd(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 348, LE);
+  }
+
+  /**
+   * The partial delivery point of the socket, in bytes (SCTP_PARTIAL_DELIVERY_POINT).
+   *
+   * C: `sctpi_s_pd_point` at byte 352.
+   *
+   * Schema: sctp.yaml:178
+   */
+  get sPdPoint(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 352, LE);
+  }
+
+  /**
+   * 1 when SCTP_NODELAY is on.
+   *
+   * C: `sctpi_s_nodelay` at byte 356.
+   *
+   * Schema: sctp.yaml:181
+   */
+  get sNodelay(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 356);
+  }
+
+  /**
+   * 1 when SCTP_DISABLE_FRAGMENTS is on.
+   *
+   * C: `sctpi_s_disable_fragments` at byte 357.
+   *
+   * Schema: sctp.yaml:184
+   */
+  get sDisableFragments(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 357);
+  }
+
+  /**
+   * 1 when SCTP_I_WANT_MAPPED_V4_ADDR is on.
+   *
+   * C: `sctpi_s_v4mapped` at byte 358.
+   *
+   * Schema: sctp.yaml:187
+   */
+  get sV4mapped(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 358);
+  }
+
+  /**
+   * The SCTP_FRAGMENT_INTERLEAVE level.
+   *
+   * C: `sctpi_s_frag_interleave` at byte 359.
+   *
+   * Schema: sctp.yaml:190
+   */
+  get sFragInterleave(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 359);
+  }
+
+  /**
+   * The socket style, the kernel's enum sctp_socket_type - 0 one-to-many (UDP style, SOCK_SEQPACKET), 2 one-to-one (TCP style, SOCK_STREAM).
+   *
+   * C: `sctpi_s_type` at byte 360.
+   *
+   * Schema: sctp.yaml:193
+   */
+  get sType(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 360, LE);
+  }
+
+  /**
+   * Reserved, zero.
+   *
+   * C: `__reserved3` at byte 364.
+   *
+   * Schema: sctp.yaml:196
+   */
+  get reserved3(): number {
+    if (!this.lease.live) staleView('struct sctp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 364, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct sctp_info');
+    return this.byteLength > 368 ? copyBytes(this.data, this.at + 368, this.byteLength - 368) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SctpInfo {
+    if (!this.lease.live) staleView('struct sctp_info');
+    return decodeSctpInfo(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,9 +4,10 @@
  *
  * Generated from schema/smc_diag.yaml (kernel header <linux/smc_diag.h>).
  */
-import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
-import { type InetDiagSockid, decodeInetDiagSockid, writeInetDiagSockid } from './inet_diag.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
+import { type InetDiagSockid, InetDiagSockidView, decodeInetDiagSockid, writeInetDiagSockid } from './inet_diag.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -177,6 +178,91 @@ export function encodeSmcDiagReq(value: SmcDiagReq): Uint8Array {
 }
 
 /**
+ * The request header for SMC sockets; no request attributes follow it.
+ *
+ * `struct smc_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagReq} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:48
+ */
+export class SmcDiagReqView {
+  /** @throws DecodeError when fewer than 52 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 52) needBytes('struct smc_diag_req', at, byteLength, 52);
+  }
+
+  /**
+   * Must be AF_SMC.
+   *
+   * C: `diag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: smc_diag.yaml:55
+   */
+  get diagFamily(): number {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Must be zero (its first byte is the sdiag_protocol of sock-diag-req).
+   *
+   * C: `pad` at byte 1.
+   *
+   * Schema: smc_diag.yaml:59
+   */
+  get pad(): Uint8Array {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 1, 2);
+  }
+
+  /**
+   * Which optional attributes each reply should carry (smc-diag-ext).
+   *
+   * C: `diag_ext` at byte 3; values: {@link SmcDiagExt}.
+   *
+   * Schema: smc_diag.yaml:63
+   */
+  get diagExt(): number {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * Not used by the kernel, which only dumps; leave it zero.
+   *
+   * C: `id` at byte 4.
+   *
+   * Schema: smc_diag.yaml:67
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 4, 48, family, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    return this.byteLength > 52 ? copyBytes(this.data, this.at + 52, this.byteLength - 52) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagReq {
+    if (!this.lease.live) staleView('struct smc_diag_req');
+    return decodeSmcDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The fixed part of every reply for an SMC socket, one per socket; smc-diag-attrs follow it. The socket identity is that of the underlying TCP socket. Its addresses decode by diag_family, which for sockets made with socket(AF_SMC, ...) is AF_SMC and says nothing of IPv4 or IPv6 (the kernel puts an IPv4 address in the first 4 bytes and an IPv6 address in all 16, by the socket's protocol, SMCPROTO_SMC 0 or SMCPROTO_SMC6 1, which the reply does not carry); the addresses then come out as raw hex. Sockets made with socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_SMC) (Linux 6.11 and later) report that family instead.
  *
  * C: `struct smc_diag_msg`, 64 bytes.
@@ -289,6 +375,133 @@ export function encodeSmcDiagMsg(value: SmcDiagMsg): Uint8Array {
 }
 
 /**
+ * The fixed part of every reply for an SMC socket, one per socket; smc-diag-attrs follow it. The socket identity is that of the underlying TCP socket. Its addresses decode by diag_family, which for sockets made with socket(AF_SMC, ...) is AF_SMC and says nothing of IPv4 or IPv6 (the kernel puts an IPv4 address in the first 4 bytes and an IPv6 address in all 16, by the socket's protocol, SMCPROTO_SMC 0 or SMCPROTO_SMC6 1, which the reply does not carry); the addresses then come out as raw hex. Sockets made with socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_SMC) (Linux 6.11 and later) report that family instead.
+ *
+ * `struct smc_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagMsg} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:72
+ */
+export class SmcDiagMsgView {
+  /** @throws DecodeError when fewer than 64 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 64) needBytes('struct smc_diag_msg', at, byteLength, 64);
+  }
+
+  /**
+   * The socket's family, AF_SMC (or AF_INET / AF_INET6 for IPPROTO_SMC sockets).
+   *
+   * C: `diag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: smc_diag.yaml:87
+   */
+  get diagFamily(): number {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The SMC socket state. Values shared with TCP use the tcp-state numbers (1 active, 2 connecting, 7 closed, 10 listening); the closing states are SMC's own: 20 PEERCLOSEWAIT1, 21 PEERCLOSEWAIT2, 22 APPCLOSEWAIT1, 23 APPCLOSEWAIT2, 24 APPFINCLOSEWAIT, 25 PEERFINCLOSEWAIT, 26 PEERABORTWAIT, 27 PROCESSABORT (enum smc_state, kernel-internal).
+   *
+   * C: `diag_state` at byte 1.
+   *
+   * Schema: smc_diag.yaml:91
+   */
+  get diagState(): number {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The transport the connection uses (smc-diag-mode). In C a union with diag_fallback, the field's older name from before SMC-D (Linux 4.19), when it was 1 for a fallback to TCP and 0 otherwise.
+   *
+   * C: `diag_mode` at byte 2; values: {@link SmcDiagMode}.
+   *
+   * Schema: smc_diag.yaml:99
+   */
+  get diagMode(): number {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Which directions were shut down; bit 0 receive (RCV_SHUTDOWN), bit 1 send (SEND_SHUTDOWN).
+   *
+   * C: `diag_shutdown` at byte 3.
+   *
+   * Schema: smc_diag.yaml:106
+   */
+  get diagShutdown(): number {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The ports, addresses, bound interface and cookie of the underlying TCP socket (the cookie is the SMC socket's own).
+   *
+   * C: `id` at byte 4.
+   *
+   * Schema: smc_diag.yaml:109
+   */
+  get id(): InetDiagSockidView {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return new InetDiagSockidView(view, offset + 4, 48, family, this.lease);
+  }
+
+  /**
+   * The user id that owns the socket, as seen from the requester's user namespace.
+   *
+   * C: `diag_uid` at byte 52.
+   *
+   * Schema: smc_diag.yaml:113
+   */
+  get diagUid(): number {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 52, LE);
+  }
+
+  /**
+   * The inode number of the socket (an __aligned_u64, so 4 bytes of padding come before it).
+   *
+   * C: `diag_inode` at byte 56.
+   *
+   * Schema: smc_diag.yaml:116
+   */
+  get diagInode(): bigint {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 56, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    return this.byteLength > 64 ? copyBytes(this.data, this.at + 64, this.byteLength - 64) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagMsg {
+    if (!this.lease.live) staleView('struct smc_diag_msg');
+    return decodeSmcDiagMsg(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * A position in a ring buffer of an SMC connection, as a wrap count and an offset.
  *
  * C: `struct smc_diag_cursor`, 8 bytes.
@@ -356,6 +569,76 @@ export function encodeSmcDiagCursor(value: SmcDiagCursor): Uint8Array {
   const bytes = new Uint8Array(SMC_DIAG_CURSOR_SIZE + (value.extra?.length ?? 0));
   writeSmcDiagCursor(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * A position in a ring buffer of an SMC connection, as a wrap count and an offset.
+ *
+ * `struct smc_diag_cursor` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagCursor} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:120
+ */
+export class SmcDiagCursorView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct smc_diag_cursor', at, byteLength, 8);
+  }
+
+  /**
+   * Zero.
+   *
+   * C: `reserved` at byte 0.
+   *
+   * Schema: smc_diag.yaml:126
+   */
+  get reserved(): number {
+    if (!this.lease.live) staleView('struct smc_diag_cursor');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 0, LE);
+  }
+
+  /**
+   * How many times the position wrapped around the end of the buffer.
+   *
+   * C: `wrap` at byte 2.
+   *
+   * Schema: smc_diag.yaml:129
+   */
+  get wrap(): number {
+    if (!this.lease.live) staleView('struct smc_diag_cursor');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The offset in bytes inside the buffer.
+   *
+   * C: `count` at byte 4.
+   *
+   * Schema: smc_diag.yaml:132
+   */
+  get count(): number {
+    if (!this.lease.live) staleView('struct smc_diag_cursor');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_cursor');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagCursor {
+    if (!this.lease.live) staleView('struct smc_diag_cursor');
+    return decodeSmcDiagCursor(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -549,6 +832,244 @@ export function encodeSmcDiagConninfo(value: SmcDiagConninfo): Uint8Array {
 }
 
 /**
+ * Payload of SMC_DIAG_CONNINFO, the buffers and cursors of the connection.
+ *
+ * `struct smc_diag_conninfo` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagConninfo} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:136
+ */
+export class SmcDiagConninfoView {
+  /** @throws DecodeError when fewer than 76 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 76) needBytes('struct smc_diag_conninfo', at, byteLength, 76);
+  }
+
+  /**
+   * The connection's unique id (its alert token).
+   *
+   * C: `token` at byte 0.
+   *
+   * Schema: smc_diag.yaml:142
+   */
+  get token(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * Size in bytes of the send buffer.
+   *
+   * C: `sndbuf_size` at byte 4.
+   *
+   * Schema: smc_diag.yaml:145
+   */
+  get sndbufSize(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Size in bytes of the local receive buffer (RMB element, or DMB element for SMC-D).
+   *
+   * C: `rmbe_size` at byte 8.
+   *
+   * Schema: smc_diag.yaml:148
+   */
+  get rmbeSize(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Size in bytes of the peer's receive buffer.
+   *
+   * C: `peer_rmbe_size` at byte 12.
+   *
+   * Schema: smc_diag.yaml:151
+   */
+  get peerRmbeSize(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The producer cursor last received from the peer (how far the peer has written into our buffer).
+   *
+   * C: `rx_prod` at byte 16.
+   *
+   * Schema: smc_diag.yaml:154
+   */
+  get rxProd(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 16, 8, this.lease);
+  }
+
+  /**
+   * The consumer cursor last received from the peer (how far the peer has read from its buffer).
+   *
+   * C: `rx_cons` at byte 24.
+   *
+   * Schema: smc_diag.yaml:158
+   */
+  get rxCons(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 24, 8, this.lease);
+  }
+
+  /**
+   * The producer cursor last sent to the peer.
+   *
+   * C: `tx_prod` at byte 32.
+   *
+   * Schema: smc_diag.yaml:162
+   */
+  get txProd(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 32, 8, this.lease);
+  }
+
+  /**
+   * The consumer cursor last sent to the peer.
+   *
+   * C: `tx_cons` at byte 40.
+   *
+   * Schema: smc_diag.yaml:166
+   */
+  get txCons(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 40, 8, this.lease);
+  }
+
+  /**
+   * The producer flags last received (kernel-internal bit layout, struct smc_cdc_producer_flags, such as write blocked and urgent data pending).
+   *
+   * C: `rx_prod_flags` at byte 48.
+   *
+   * Schema: smc_diag.yaml:170
+   */
+  get rxProdFlags(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 48);
+  }
+
+  /**
+   * The connection state flags last received (kernel-internal bit layout, struct smc_cdc_conn_state_flags, such as peer done writing, closed or aborted).
+   *
+   * C: `rx_conn_state_flags` at byte 49.
+   *
+   * Schema: smc_diag.yaml:173
+   */
+  get rxConnStateFlags(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 49);
+  }
+
+  /**
+   * The producer flags last sent.
+   *
+   * C: `tx_prod_flags` at byte 50.
+   *
+   * Schema: smc_diag.yaml:176
+   */
+  get txProdFlags(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 50);
+  }
+
+  /**
+   * The connection state flags last sent.
+   *
+   * C: `tx_conn_state_flags` at byte 51.
+   *
+   * Schema: smc_diag.yaml:179
+   */
+  get txConnStateFlags(): number {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 51);
+  }
+
+  /**
+   * The send buffer cursor up to which data is prepared for sending.
+   *
+   * C: `tx_prep` at byte 52.
+   *
+   * Schema: smc_diag.yaml:182
+   */
+  get txPrep(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 52, 8, this.lease);
+  }
+
+  /**
+   * The send buffer cursor up to which data was sent.
+   *
+   * C: `tx_sent` at byte 60.
+   *
+   * Schema: smc_diag.yaml:186
+   */
+  get txSent(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 60, 8, this.lease);
+  }
+
+  /**
+   * The send buffer cursor up to which sending was confirmed.
+   *
+   * C: `tx_fin` at byte 68.
+   *
+   * Schema: smc_diag.yaml:190
+   */
+  get txFin(): SmcDiagCursorView {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagCursorView(view, offset + 68, 8, this.lease);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    return this.byteLength > 76 ? copyBytes(this.data, this.at + 76, this.byteLength - 76) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagConninfo {
+    if (!this.lease.live) staleView('struct smc_diag_conninfo');
+    return decodeSmcDiagConninfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * One link of an SMC-R link group, inside struct smc_diag_lgrinfo.
  *
  * C: `struct smc_diag_linkinfo`, 146 bytes.
@@ -639,6 +1160,104 @@ export function encodeSmcDiagLinkinfo(value: SmcDiagLinkinfo): Uint8Array {
 }
 
 /**
+ * One link of an SMC-R link group, inside struct smc_diag_lgrinfo.
+ *
+ * `struct smc_diag_linkinfo` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagLinkinfo} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:195
+ */
+export class SmcDiagLinkinfoView {
+  /** @throws DecodeError when fewer than 146 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 146) needBytes('struct smc_diag_linkinfo', at, byteLength, 146);
+  }
+
+  /**
+   * The link's id within its link group.
+   *
+   * C: `link_id` at byte 0.
+   *
+   * Schema: smc_diag.yaml:201
+   */
+  get linkId(): number {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The name of the RDMA device, NUL-terminated text (IB_DEVICE_NAME_MAX is 64).
+   *
+   * C: `ibname` at byte 1.
+   *
+   * Schema: smc_diag.yaml:204
+   */
+  get ibname(): Uint8Array {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 1, 64);
+  }
+
+  /**
+   * The port number of the RDMA device.
+   *
+   * C: `ibport` at byte 65.
+   *
+   * Schema: smc_diag.yaml:208
+   */
+  get ibport(): number {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 65);
+  }
+
+  /**
+   * The local GID as NUL-terminated text, eight groups of four hex digits separated by colons.
+   *
+   * C: `gid` at byte 66.
+   *
+   * Schema: smc_diag.yaml:211
+   */
+  get gid(): Uint8Array {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 66, 40);
+  }
+
+  /**
+   * The peer's GID, in the same text form.
+   *
+   * C: `peer_gid` at byte 106.
+   *
+   * Schema: smc_diag.yaml:215
+   */
+  get peerGid(): Uint8Array {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 106, 40);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    return this.byteLength > 146 ? copyBytes(this.data, this.at + 146, this.byteLength - 146) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagLinkinfo {
+    if (!this.lease.live) staleView('struct smc_diag_linkinfo');
+    return decodeSmcDiagLinkinfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of SMC_DIAG_LGRINFO, the SMC-R link group of the connection (an unaligned, 147-byte struct).
  *
  * C: `struct smc_diag_lgrinfo`, 147 bytes.
@@ -699,6 +1318,62 @@ export function encodeSmcDiagLgrinfo(value: SmcDiagLgrinfo): Uint8Array {
 }
 
 /**
+ * Payload of SMC_DIAG_LGRINFO, the SMC-R link group of the connection (an unaligned, 147-byte struct).
+ *
+ * `struct smc_diag_lgrinfo` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagLgrinfo} to keep.
+ *
+ * Since Linux 4.11.
+ *
+ * Schema: smc_diag.yaml:220
+ */
+export class SmcDiagLgrinfoView {
+  /** @throws DecodeError when fewer than 147 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 147) needBytes('struct smc_diag_lgrinfo', at, byteLength, 147);
+  }
+
+  /**
+   * The link the connection uses (in C a one-element array, lnk[1]).
+   *
+   * C: `lnk` at byte 0.
+   *
+   * Schema: smc_diag.yaml:226
+   */
+  get lnk(): SmcDiagLinkinfoView {
+    if (!this.lease.live) staleView('struct smc_diag_lgrinfo');
+    const view = this.data;
+    const offset = this.at;
+    return new SmcDiagLinkinfoView(view, offset + 0, 146, this.lease);
+  }
+
+  /**
+   * This side's role in the link group, 0 client or 1 server (SMC_CLNT, SMC_SERV inside the kernel).
+   *
+   * C: `role` at byte 146.
+   *
+   * Schema: smc_diag.yaml:230
+   */
+  get role(): number {
+    if (!this.lease.live) staleView('struct smc_diag_lgrinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 146);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_lgrinfo');
+    return this.byteLength > 147 ? copyBytes(this.data, this.at + 147, this.byteLength - 147) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagLgrinfo {
+    if (!this.lease.live) staleView('struct smc_diag_lgrinfo');
+    return decodeSmcDiagLgrinfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of SMC_DIAG_FALLBACK, why the connection uses TCP instead of SMC; zeros when it does not.
  *
  * C: `struct smc_diag_fallback`, 8 bytes.
@@ -756,6 +1431,62 @@ export function encodeSmcDiagFallback(value: SmcDiagFallback): Uint8Array {
   const bytes = new Uint8Array(SMC_DIAG_FALLBACK_SIZE + (value.extra?.length ?? 0));
   writeSmcDiagFallback(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of SMC_DIAG_FALLBACK, why the connection uses TCP instead of SMC; zeros when it does not.
+ *
+ * `struct smc_diag_fallback` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagFallback} to keep.
+ *
+ * Since Linux 4.19.
+ *
+ * Schema: smc_diag.yaml:234
+ */
+export class SmcDiagFallbackView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct smc_diag_fallback', at, byteLength, 8);
+  }
+
+  /**
+   * The local reason for the fallback, an SMC_CLC_DECL_* code (kernel-internal, net/smc/smc_clc.h), or 0.
+   *
+   * C: `reason` at byte 0.
+   *
+   * Schema: smc_diag.yaml:240
+   */
+  get reason(): number {
+    if (!this.lease.live) staleView('struct smc_diag_fallback');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The reason the peer gave when it declined SMC, an SMC_CLC_DECL_* code, or 0.
+   *
+   * C: `peer_diagnosis` at byte 4.
+   *
+   * Schema: smc_diag.yaml:243
+   */
+  get peerDiagnosis(): number {
+    if (!this.lease.live) staleView('struct smc_diag_fallback');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smc_diag_fallback');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcDiagFallback {
+    if (!this.lease.live) staleView('struct smc_diag_fallback');
+    return decodeSmcDiagFallback(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -884,6 +1615,136 @@ export function encodeSmcdDiagDmbinfo(value: SmcdDiagDmbinfo): Uint8Array {
   return bytes;
 }
 
+/**
+ * Payload of SMC_DIAG_DMBINFO, the shared memory buffer (DMB) of an SMC-D connection. 40 bytes before Linux 6.8, which added the extended GID halves.
+ *
+ * `struct smcd_diag_dmbinfo` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcdDiagDmbinfo} to keep.
+ *
+ * Since Linux 4.19.
+ *
+ * Schema: smc_diag.yaml:247
+ */
+export class SmcdDiagDmbinfoView {
+  /** @throws DecodeError when fewer than 40 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 40) needBytes('struct smcd_diag_dmbinfo', at, byteLength, 40);
+  }
+
+  /**
+   * The link group id.
+   *
+   * C: `linkid` at byte 0.
+   *
+   * Schema: smc_diag.yaml:256
+   */
+  get linkid(): number {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The peer's GID (the first half of a 128-bit GID).
+   *
+   * C: `peer_gid` at byte 8.
+   *
+   * Schema: smc_diag.yaml:259
+   */
+  get peerGid(): bigint {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 8, LE);
+  }
+
+  /**
+   * The local GID (the first half of a 128-bit GID).
+   *
+   * C: `my_gid` at byte 16.
+   *
+   * Schema: smc_diag.yaml:262
+   */
+  get myGid(): bigint {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 16, LE);
+  }
+
+  /**
+   * The token of the local DMB.
+   *
+   * C: `token` at byte 24.
+   *
+   * Schema: smc_diag.yaml:265
+   */
+  get token(): bigint {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 24, LE);
+  }
+
+  /**
+   * The token of the peer's DMB element.
+   *
+   * C: `peer_token` at byte 32.
+   *
+   * Schema: smc_diag.yaml:268
+   */
+  get peerToken(): bigint {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /**
+   * The second half of the peer's 128-bit GID (virtual ISM devices), or 0.
+   *
+   * C: `peer_gid_ext` at byte 40.
+   *
+   * Since Linux 6.8.
+   *
+   * Schema: smc_diag.yaml:271
+   */
+  get peerGidExt(): bigint | undefined {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 48 ? view.getBigUint64(offset + 40, LE) : undefined;
+  }
+
+  /**
+   * The second half of the local 128-bit GID, or 0.
+   *
+   * C: `my_gid_ext` at byte 48.
+   *
+   * Since Linux 6.8.
+   *
+   * Schema: smc_diag.yaml:275
+   */
+  get myGidExt(): bigint | undefined {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 56 ? view.getBigUint64(offset + 48, LE) : undefined;
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    return this.byteLength > 56 ? copyBytes(this.data, this.at + 56, this.byteLength - 56) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SmcdDiagDmbinfo {
+    if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
+    return decodeSmcdDiagDmbinfo(this.data, this.at, this.byteLength);
+  }
+}
+
 /** Attribute types (ids) of {@link SmcDiagAttrs}. */
 export const SmcDiagAttrsType = Object.freeze({
     /** C: `SMC_DIAG_NONE`. */
@@ -998,4 +1859,107 @@ export function encodeSmcDiagAttrs(value: SmcDiagAttrs): Uint8Array {
   if (value.fallback !== undefined) parts.push([5, encodeSmcDiagFallback(value.fallback)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that follow struct smc_diag_msg in a reply.
+ *
+ * The attributes of {@link SmcDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SmcDiagAttrs} to keep.
+ *
+ * Schema: smc_diag.yaml:281
+ */
+export class SmcDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The buffers and cursors of the connection; sent when asked for and the connection got past its handshake.
+   *
+   * C: `SMC_DIAG_CONNINFO` (1).
+   *
+   * Since Linux 4.11.
+   *
+   * Schema: smc_diag.yaml:289
+   */
+  get conninfo(): SmcDiagConninfoView | undefined {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'smc-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SmcDiagConninfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The link group and link of an SMC-R connection; sent when asked for.
+   *
+   * C: `SMC_DIAG_LGRINFO` (2).
+   *
+   * Since Linux 4.11.
+   *
+   * Schema: smc_diag.yaml:294
+   */
+  get lgrinfo(): SmcDiagLgrinfoView | undefined {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'smc-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SmcDiagLgrinfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * Which directions were shut down (bit 0 receive, bit 1 send); sent with every reply.
+   *
+   * C: `SMC_DIAG_SHUTDOWN` (3).
+   *
+   * Since Linux 4.11.
+   *
+   * Schema: smc_diag.yaml:299
+   */
+  get shutdown(): number | undefined {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'smc-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('SMC_DIAG_SHUTDOWN', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * The shared memory buffer of an SMC-D connection; sent when asked for.
+   *
+   * C: `SMC_DIAG_DMBINFO` (4).
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: smc_diag.yaml:303
+   */
+  get dmbinfo(): SmcdDiagDmbinfoView | undefined {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'smc-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SmcdDiagDmbinfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * Why the connection fell back to TCP; sent with every reply.
+   *
+   * C: `SMC_DIAG_FALLBACK` (5).
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: smc_diag.yaml:308
+   */
+  get fallback(): SmcDiagFallbackView | undefined {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'smc-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SmcDiagFallbackView(this.data, p, n, this.lease);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): SmcDiagAttrs {
+    if (!this.lease.live) staleView('smc-diag-attrs attributes');
+    return decodeSmcDiagAttrs(this.data, this.at, this.byteLength);
+  }
 }

@@ -6,8 +6,9 @@ Requests go to a socket of protocol NETLINK_SOCK_DIAG (4; defined once, as the s
  *
  * Generated from schema/sock_diag.yaml (kernel header <linux/sock_diag.h>).
  */
-import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, decodeNested, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -68,6 +69,62 @@ export function encodeSockDiagReq(value: SockDiagReq): Uint8Array {
   const bytes = new Uint8Array(SOCK_DIAG_REQ_SIZE + (value.extra?.length ?? 0));
   writeSockDiagReq(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The start of every SOCK_DIAG_BY_FAMILY and SOCK_DESTROY request. The kernel reads these two bytes to pick the family handler, which then reads the rest of its own, longer request header (inet-diag-req-v2, unix-diag-req, ...).
+ *
+ * `struct sock_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SockDiagReq} to keep.
+ *
+ * Since Linux 3.3.
+ *
+ * Schema: sock_diag.yaml:24
+ */
+export class SockDiagReqView {
+  /** @throws DecodeError when fewer than 2 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 2) needBytes('struct sock_diag_req', at, byteLength, 2);
+  }
+
+  /**
+   * The address family whose sockets are asked for (an AF_* value).
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: sock_diag.yaml:34
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Meaning depends on the family: for AF_INET and AF_INET6 the IP protocol (IPPROTO_TCP, IPPROTO_UDP, ...); for most other families it must be 0.
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: sock_diag.yaml:38
+   */
+  get protocol(): number {
+    if (!this.lease.live) staleView('struct sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct sock_diag_req');
+    return this.byteLength > 2 ? copyBytes(this.data, this.at + 2, this.byteLength - 2) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): SockDiagReq {
+    if (!this.lease.live) staleView('struct sock_diag_req');
+    return decodeSockDiagReq(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -177,6 +234,41 @@ export function encodeSkDiagBpfStorageReqAttrs(value: SkDiagBpfStorageReqAttrs):
   return encodeAttributes(parts);
 }
 
+/**
+ * Attributes nested in a request's INET_DIAG_REQ_SK_BPF_STORAGES: which BPF socket storage maps to report for each socket. Repeat map-fd to ask for several maps.
+ *
+ * The attributes of {@link SkDiagBpfStorageReqAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SkDiagBpfStorageReqAttrs} to keep.
+ *
+ * Since Linux 5.7.
+ *
+ * Schema: sock_diag.yaml:73
+ */
+export class SkDiagBpfStorageReqAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * File descriptor (in the requesting process) of a BPF_MAP_TYPE_SK_STORAGE map whose value for each socket should be returned.
+   *
+   * C: `SK_DIAG_BPF_STORAGE_REQ_MAP_FD` (1).
+   *
+   * Schema: sock_diag.yaml:84
+   */
+  get mapFd(): number | undefined {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-req-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'sk-diag-bpf-storage-req-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('SK_DIAG_BPF_STORAGE_REQ_MAP_FD', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): SkDiagBpfStorageReqAttrs {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-req-attrs attributes');
+    return decodeSkDiagBpfStorageReqAttrs(this.data, this.at, this.byteLength);
+  }
+}
+
 /** Attribute types (ids) of {@link SkDiagBpfStorageRepAttrs}. */
 export const SkDiagBpfStorageRepAttrsType = Object.freeze({
     /** C: `SK_DIAG_BPF_STORAGE_REP_NONE`. */
@@ -235,6 +327,41 @@ export function encodeSkDiagBpfStorageRepAttrs(value: SkDiagBpfStorageRepAttrs):
   if (value.storage !== undefined) parts.push([1, encodeSkDiagBpfStorageAttrs(value.storage)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes nested in a reply's INET_DIAG_SK_BPF_STORAGES, one per map that holds a value for the socket.
+ *
+ * The attributes of {@link SkDiagBpfStorageRepAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SkDiagBpfStorageRepAttrs} to keep.
+ *
+ * Since Linux 5.7.
+ *
+ * Schema: sock_diag.yaml:90
+ */
+export class SkDiagBpfStorageRepAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The socket's value in one storage map.
+   *
+   * C: `SK_DIAG_BPF_STORAGE` (1).
+   *
+   * Schema: sock_diag.yaml:99
+   */
+  get storage(): SkDiagBpfStorageAttrsView | undefined {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-rep-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'sk-diag-bpf-storage-rep-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new SkDiagBpfStorageAttrsView(this.data, p, n, this.lease);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): SkDiagBpfStorageRepAttrs {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-rep-attrs attributes');
+    return decodeSkDiagBpfStorageRepAttrs(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link SkDiagBpfStorageAttrs}. */
@@ -310,6 +437,56 @@ export function encodeSkDiagBpfStorageAttrs(value: SkDiagBpfStorageAttrs): Uint8
   if (value.mapValue !== undefined) parts.push([3, value.mapValue]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes of one reported BPF socket storage value.
+ *
+ * The attributes of {@link SkDiagBpfStorageAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link SkDiagBpfStorageAttrs} to keep.
+ *
+ * Since Linux 5.7.
+ *
+ * Schema: sock_diag.yaml:105
+ */
+export class SkDiagBpfStorageAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The id of the storage map (as bpftool shows it).
+   *
+   * C: `SK_DIAG_BPF_STORAGE_MAP_ID` (2).
+   *
+   * Schema: sock_diag.yaml:117
+   */
+  get mapId(): number | undefined {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'sk-diag-bpf-storage-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('SK_DIAG_BPF_STORAGE_MAP_ID', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The raw bytes of the socket's value in that map, laid out as the map's value type (see its BTF).
+   *
+   * C: `SK_DIAG_BPF_STORAGE_MAP_VALUE` (3).
+   *
+   * Schema: sock_diag.yaml:120
+   */
+  get mapValue(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'sk-diag-bpf-storage-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): SkDiagBpfStorageAttrs {
+    if (!this.lease.live) staleView('sk-diag-bpf-storage-attrs attributes');
+    return decodeSkDiagBpfStorageAttrs(this.data, this.at, this.byteLength);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * Generated from schema/socket.yaml (kernel header <sys/socket.h, sys/uio.h, netinet/in.h, poll.h, sched.h, fcntl.h>).
  */
 import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 
 /**
  * Address families (the sdiag_family of a request, the family of a socket).
@@ -445,6 +446,60 @@ export function encodeIovec(value: Iovec): Uint8Array {
 }
 
 /**
+ * One buffer of a scatter/gather call (64-bit Linux; iov_base is a pointer).
+ *
+ * `struct iovec` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link Iovec} to keep.
+ *
+ * Schema: socket.yaml:176
+ */
+export class IovecView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct iovec', at, byteLength, 16);
+  }
+
+  /**
+   * Address of the buffer.
+   *
+   * C: `iov_base` at byte 0.
+   *
+   * Schema: socket.yaml:182
+   */
+  get iovBase(): bigint {
+    if (!this.lease.live) staleView('struct iovec');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 0, LE);
+  }
+
+  /**
+   * Its length in bytes.
+   *
+   * C: `iov_len` at byte 8.
+   *
+   * Schema: socket.yaml:185
+   */
+  get iovLen(): bigint {
+    if (!this.lease.live) staleView('struct iovec');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 8, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct iovec');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): Iovec {
+    if (!this.lease.live) staleView('struct iovec');
+    return decodeIovec(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The argument of recvmsg(2) and sendmsg(2) (64-bit Linux; the pointers are 8 bytes).
  *
  * C: `struct msghdr`, 56 bytes.
@@ -550,4 +605,128 @@ export function encodeMsghdr(value: Msghdr): Uint8Array {
   const bytes = new Uint8Array(MSGHDR_SIZE + (value.extra?.length ?? 0));
   writeMsghdr(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The argument of recvmsg(2) and sendmsg(2) (64-bit Linux; the pointers are 8 bytes).
+ *
+ * `struct msghdr` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link Msghdr} to keep.
+ *
+ * Schema: socket.yaml:189
+ */
+export class MsghdrView {
+  /** @throws DecodeError when fewer than 56 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 56) needBytes('struct msghdr', at, byteLength, 56);
+  }
+
+  /**
+   * Address of the buffer for the peer's address.
+   *
+   * C: `msg_name` at byte 0.
+   *
+   * Schema: socket.yaml:194
+   */
+  get msgName(): bigint {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 0, LE);
+  }
+
+  /**
+   * Its size; recvmsg sets it to the address's length.
+   *
+   * C: `msg_namelen` at byte 8.
+   *
+   * Schema: socket.yaml:197
+   */
+  get msgNamelen(): number {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Address of the array of struct iovec.
+   *
+   * C: `msg_iov` at byte 16.
+   *
+   * Schema: socket.yaml:203
+   */
+  get msgIov(): bigint {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 16, LE);
+  }
+
+  /**
+   * Number of struct iovec.
+   *
+   * C: `msg_iovlen` at byte 24.
+   *
+   * Schema: socket.yaml:206
+   */
+  get msgIovlen(): bigint {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 24, LE);
+  }
+
+  /**
+   * Address of the buffer for ancillary data.
+   *
+   * C: `msg_control` at byte 32.
+   *
+   * Schema: socket.yaml:209
+   */
+  get msgControl(): bigint {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /**
+   * Its size.
+   *
+   * C: `msg_controllen` at byte 40.
+   *
+   * Schema: socket.yaml:212
+   */
+  get msgControllen(): bigint {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 40, LE);
+  }
+
+  /**
+   * Flags of the message received (MSG_TRUNC when it was longer than the buffers).
+   *
+   * C: `msg_flags` at byte 48; values: {@link MsgFlags}.
+   *
+   * Schema: socket.yaml:215
+   */
+  get msgFlags(): number {
+    if (!this.lease.live) staleView('struct msghdr');
+    const view = this.data;
+    const offset = this.at;
+    return view.getInt32(offset + 48, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct msghdr');
+    return this.byteLength > 56 ? copyBytes(this.data, this.at + 56, this.byteLength - 56) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): Msghdr {
+    if (!this.lease.live) staleView('struct msghdr');
+    return decodeMsghdr(this.data, this.at, this.byteLength);
+  }
 }

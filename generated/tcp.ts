@@ -7,6 +7,7 @@ struct tcp_info only ever grew at its end: 104 bytes on the oldest kernels that 
  * Generated from schema/tcp.yaml (kernel header <linux/tcp.h>).
  */
 import { LE, copyBytes, formatInetAddress, needBytes, writeBytes, writeInetAddress } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type TcpState } from './inet_diag.js';
 import { type AddressFamily } from './socket.js';
 
@@ -1231,6 +1232,1120 @@ export function encodeTcpInfo(value: TcpInfo): Uint8Array {
 }
 
 /**
+ * Statistics of a TCP connection, the payload of INET_DIAG_INFO for TCP sockets and of the TCP_INFO socket option. The layout is that of the newest header (Linux 7.0); a kernel fills as much of it as it knows, so older kernels send a shorter payload (104 bytes at least) and later members are then absent. One caveat: the last four bytes (offset 276) first appeared in 6.18 as two __u16 fields, tcpi_accecn_fail_mode then tcpi_accecn_opt_seen, and were reshaped into the bit fields below in 7.0; on a 6.18 kernel, read the fail mode from the low 4 bits of byte 276 and the option state from the low 2 bits of byte 278 instead. Times are in microseconds unless a member says otherwise.
+ *
+ * `struct tcp_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TcpInfo} to keep.
+ *
+ * Schema: tcp.yaml:147
+ */
+export class TcpInfoView {
+  /** @throws DecodeError when fewer than 104 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 104) needBytes('struct tcp_info', at, byteLength, 104);
+  }
+
+  /**
+   * The connection's state.
+   *
+   * C: `tcpi_state` at byte 0; values: {@link TcpState}.
+   *
+   * Schema: tcp.yaml:163
+   */
+  get state(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The congestion-avoidance state.
+   *
+   * C: `tcpi_ca_state` at byte 1; values: {@link TcpCaState}.
+   *
+   * Schema: tcp.yaml:167
+   */
+  get caState(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Number of retransmission timeouts in a row for the current unacknowledged data.
+   *
+   * C: `tcpi_retransmits` at byte 2.
+   *
+   * Schema: tcp.yaml:171
+   */
+  get retransmits(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Number of zero-window or keepalive probes sent without an answer.
+   *
+   * C: `tcpi_probes` at byte 3.
+   *
+   * Schema: tcp.yaml:174
+   */
+  get probes(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The exponent of the retransmission timer's exponential backoff.
+   *
+   * C: `tcpi_backoff` at byte 4.
+   *
+   * Schema: tcp.yaml:177
+   */
+  get backoff(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 4);
+  }
+
+  /**
+   * The options negotiated and features in use.
+   *
+   * C: `tcpi_options` at byte 5; values: {@link TcpiOptions}.
+   *
+   * Schema: tcp.yaml:180
+   */
+  get options(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 5);
+  }
+
+  /**
+   * The window scale shift the peer applies to the windows it advertises (valid when TCPI_OPT_WSCALE is set).
+   *
+   * C: `tcpi_snd_wscale:4` at byte 6.
+   *
+   * Schema: tcp.yaml:184
+   */
+  get sndWscale(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 6) & 0xf;
+  }
+
+  /**
+   * The window scale shift we apply to the windows we advertise (valid when TCPI_OPT_WSCALE is set).
+   *
+   * C: `tcpi_rcv_wscale:4` at byte 6.
+   *
+   * Schema: tcp.yaml:188
+   */
+  get rcvWscale(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 6) >>> 4);
+  }
+
+  /**
+   * 1 when the last delivery rate sample was limited by the application not sending enough.
+   *
+   * C: `tcpi_delivery_rate_app_limited:1` at byte 7.
+   *
+   * Since Linux 4.9.
+   *
+   * Schema: tcp.yaml:192
+   */
+  get deliveryRateAppLimited(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 7) & 0x1;
+  }
+
+  /**
+   * Why Fast Open failed for this client connection, if it did.
+   *
+   * C: `tcpi_fastopen_client_fail:2` at byte 7; values: {@link TcpFastopenClientFail}.
+   *
+   * Since Linux 5.5.
+   *
+   * Schema: tcp.yaml:197
+   */
+  get fastopenClientFail(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return (view.getUint8(offset + 7) >>> 1) & 0x3;
+  }
+
+  /**
+   * The retransmission timeout.
+   *
+   * C: `tcpi_rto` at byte 8.
+   *
+   * Schema: tcp.yaml:203
+   */
+  get rto(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The delayed-ACK timeout.
+   *
+   * C: `tcpi_ato` at byte 12.
+   *
+   * Schema: tcp.yaml:206
+   */
+  get ato(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The maximum segment size for sending, in bytes.
+   *
+   * C: `tcpi_snd_mss` at byte 16.
+   *
+   * Schema: tcp.yaml:209
+   */
+  get sndMss(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * The estimated maximum segment size of the peer, in bytes.
+   *
+   * C: `tcpi_rcv_mss` at byte 20.
+   *
+   * Schema: tcp.yaml:212
+   */
+  get rcvMss(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * Segments sent and not yet acknowledged; for a listening socket, the number of connections waiting to be accepted.
+   *
+   * C: `tcpi_unacked` at byte 24.
+   *
+   * Schema: tcp.yaml:215
+   */
+  get unacked(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * Segments selectively acknowledged; for a listening socket, the backlog limit given to listen(2).
+   *
+   * C: `tcpi_sacked` at byte 28.
+   *
+   * Schema: tcp.yaml:218
+   */
+  get sacked(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * Segments considered lost and not yet retransmitted or acknowledged.
+   *
+   * C: `tcpi_lost` at byte 32.
+   *
+   * Schema: tcp.yaml:221
+   */
+  get lost(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 32, LE);
+  }
+
+  /**
+   * Segments retransmitted and not yet acknowledged.
+   *
+   * C: `tcpi_retrans` at byte 36.
+   *
+   * Schema: tcp.yaml:224
+   */
+  get retrans(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 36, LE);
+  }
+
+  /**
+   * Forward-acknowledged segments; always 0 since FACK was removed (4.15).
+   *
+   * C: `tcpi_fackets` at byte 40.
+   *
+   * Schema: tcp.yaml:227
+   */
+  get fackets(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 40, LE);
+  }
+
+  /**
+   * Milliseconds since data was last sent.
+   *
+   * C: `tcpi_last_data_sent` at byte 44.
+   *
+   * Schema: tcp.yaml:230
+   */
+  get lastDataSent(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 44, LE);
+  }
+
+  /**
+   * Not tracked by the kernel; always 0.
+   *
+   * C: `tcpi_last_ack_sent` at byte 48.
+   *
+   * Schema: tcp.yaml:233
+   */
+  get lastAckSent(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 48, LE);
+  }
+
+  /**
+   * Milliseconds since data was last received.
+   *
+   * C: `tcpi_last_data_recv` at byte 52.
+   *
+   * Schema: tcp.yaml:236
+   */
+  get lastDataRecv(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 52, LE);
+  }
+
+  /**
+   * Milliseconds since an ACK was last received.
+   *
+   * C: `tcpi_last_ack_recv` at byte 56.
+   *
+   * Schema: tcp.yaml:239
+   */
+  get lastAckRecv(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 56, LE);
+  }
+
+  /**
+   * The path MTU, in bytes.
+   *
+   * C: `tcpi_pmtu` at byte 60.
+   *
+   * Schema: tcp.yaml:242
+   */
+  get pmtu(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 60, LE);
+  }
+
+  /**
+   * The current limit of the receive window we advertise, in bytes.
+   *
+   * C: `tcpi_rcv_ssthresh` at byte 64.
+   *
+   * Schema: tcp.yaml:245
+   */
+  get rcvSsthresh(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 64, LE);
+  }
+
+  /**
+   * The smoothed round-trip time.
+   *
+   * C: `tcpi_rtt` at byte 68.
+   *
+   * Schema: tcp.yaml:248
+   */
+  get rtt(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 68, LE);
+  }
+
+  /**
+   * The round-trip time's mean deviation.
+   *
+   * C: `tcpi_rttvar` at byte 72.
+   *
+   * Schema: tcp.yaml:251
+   */
+  get rttvar(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 72, LE);
+  }
+
+  /**
+   * The slow-start threshold, in segments (a huge value while unset).
+   *
+   * C: `tcpi_snd_ssthresh` at byte 76.
+   *
+   * Schema: tcp.yaml:254
+   */
+  get sndSsthresh(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 76, LE);
+  }
+
+  /**
+   * The congestion window, in segments.
+   *
+   * C: `tcpi_snd_cwnd` at byte 80.
+   *
+   * Schema: tcp.yaml:257
+   */
+  get sndCwnd(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 80, LE);
+  }
+
+  /**
+   * The maximum segment size we advertised, in bytes.
+   *
+   * C: `tcpi_advmss` at byte 84.
+   *
+   * Schema: tcp.yaml:260
+   */
+  get advmss(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 84, LE);
+  }
+
+  /**
+   * How many segments out of order the sender tolerates before assuming loss.
+   *
+   * C: `tcpi_reordering` at byte 88.
+   *
+   * Schema: tcp.yaml:263
+   */
+  get reordering(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 88, LE);
+  }
+
+  /**
+   * The round-trip time estimated by the receiver side.
+   *
+   * C: `tcpi_rcv_rtt` at byte 92.
+   *
+   * Schema: tcp.yaml:266
+   */
+  get rcvRtt(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 92, LE);
+  }
+
+  /**
+   * The receive buffer space the autotuning aims for, in bytes.
+   *
+   * C: `tcpi_rcv_space` at byte 96.
+   *
+   * Schema: tcp.yaml:269
+   */
+  get rcvSpace(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 96, LE);
+  }
+
+  /**
+   * Segments retransmitted over the whole connection.
+   *
+   * C: `tcpi_total_retrans` at byte 100.
+   *
+   * Schema: tcp.yaml:272
+   */
+  get totalRetrans(): number {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 100, LE);
+  }
+
+  /**
+   * The current pacing rate, in bytes per second.
+   *
+   * C: `tcpi_pacing_rate` at byte 104.
+   *
+   * Since Linux 3.15.
+   *
+   * Schema: tcp.yaml:275
+   */
+  get pacingRate(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 112 ? view.getBigUint64(offset + 104, LE) : undefined;
+  }
+
+  /**
+   * The pacing rate limit set with SO_MAX_PACING_RATE, in bytes per second (all ones when unlimited).
+   *
+   * C: `tcpi_max_pacing_rate` at byte 112.
+   *
+   * Since Linux 3.15.
+   *
+   * Schema: tcp.yaml:279
+   */
+  get maxPacingRate(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 120 ? view.getBigUint64(offset + 112, LE) : undefined;
+  }
+
+  /**
+   * Bytes of data acknowledged by the peer (RFC 4898 tcpEStatsAppHCThruOctetsAcked).
+   *
+   * C: `tcpi_bytes_acked` at byte 120.
+   *
+   * Since Linux 4.1.
+   *
+   * Schema: tcp.yaml:283
+   */
+  get bytesAcked(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 128 ? view.getBigUint64(offset + 120, LE) : undefined;
+  }
+
+  /**
+   * Bytes of data received in order (RFC 4898 tcpEStatsAppHCThruOctetsReceived).
+   *
+   * C: `tcpi_bytes_received` at byte 128.
+   *
+   * Since Linux 4.1.
+   *
+   * Schema: tcp.yaml:287
+   */
+  get bytesReceived(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 136 ? view.getBigUint64(offset + 128, LE) : undefined;
+  }
+
+  /**
+   * Segments sent, retransmissions and pure ACKs included (RFC 4898 tcpEStatsPerfSegsOut).
+   *
+   * C: `tcpi_segs_out` at byte 136.
+   *
+   * Since Linux 4.2.
+   *
+   * Schema: tcp.yaml:291
+   */
+  get segsOut(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 140 ? view.getUint32(offset + 136, LE) : undefined;
+  }
+
+  /**
+   * Segments received (RFC 4898 tcpEStatsPerfSegsIn).
+   *
+   * C: `tcpi_segs_in` at byte 140.
+   *
+   * Since Linux 4.2.
+   *
+   * Schema: tcp.yaml:295
+   */
+  get segsIn(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 144 ? view.getUint32(offset + 140, LE) : undefined;
+  }
+
+  /**
+   * Bytes in the send queue that were never sent.
+   *
+   * C: `tcpi_notsent_bytes` at byte 144.
+   *
+   * Since Linux 4.6.
+   *
+   * Schema: tcp.yaml:299
+   */
+  get notsentBytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 148 ? view.getUint32(offset + 144, LE) : undefined;
+  }
+
+  /**
+   * The smallest round-trip time seen recently (a windowed minimum).
+   *
+   * C: `tcpi_min_rtt` at byte 148.
+   *
+   * Since Linux 4.6.
+   *
+   * Schema: tcp.yaml:303
+   */
+  get minRtt(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 152 ? view.getUint32(offset + 148, LE) : undefined;
+  }
+
+  /**
+   * Segments received that carried data (RFC 4898 tcpEStatsDataSegsIn).
+   *
+   * C: `tcpi_data_segs_in` at byte 152.
+   *
+   * Since Linux 4.6.
+   *
+   * Schema: tcp.yaml:307
+   */
+  get dataSegsIn(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 156 ? view.getUint32(offset + 152, LE) : undefined;
+  }
+
+  /**
+   * Segments sent that carried data, retransmissions included (RFC 4898 tcpEStatsDataSegsOut).
+   *
+   * C: `tcpi_data_segs_out` at byte 156.
+   *
+   * Since Linux 4.6.
+   *
+   * Schema: tcp.yaml:311
+   */
+  get dataSegsOut(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 160 ? view.getUint32(offset + 156, LE) : undefined;
+  }
+
+  /**
+   * The most recent delivery rate sample, in bytes per second.
+   *
+   * C: `tcpi_delivery_rate` at byte 160.
+   *
+   * Since Linux 4.9.
+   *
+   * Schema: tcp.yaml:315
+   */
+  get deliveryRate(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 168 ? view.getBigUint64(offset + 160, LE) : undefined;
+  }
+
+  /**
+   * Time spent with data in flight.
+   *
+   * C: `tcpi_busy_time` at byte 168.
+   *
+   * Since Linux 4.10.
+   *
+   * Schema: tcp.yaml:319
+   */
+  get busyTime(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 176 ? view.getBigUint64(offset + 168, LE) : undefined;
+  }
+
+  /**
+   * Time spent limited by the peer's receive window.
+   *
+   * C: `tcpi_rwnd_limited` at byte 176.
+   *
+   * Since Linux 4.10.
+   *
+   * Schema: tcp.yaml:323
+   */
+  get rwndLimited(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 184 ? view.getBigUint64(offset + 176, LE) : undefined;
+  }
+
+  /**
+   * Time spent limited by the send buffer.
+   *
+   * C: `tcpi_sndbuf_limited` at byte 184.
+   *
+   * Since Linux 4.10.
+   *
+   * Schema: tcp.yaml:327
+   */
+  get sndbufLimited(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 192 ? view.getBigUint64(offset + 184, LE) : undefined;
+  }
+
+  /**
+   * Data segments delivered to the peer, retransmissions and out-of-order deliveries included.
+   *
+   * C: `tcpi_delivered` at byte 192.
+   *
+   * Since Linux 4.18.
+   *
+   * Schema: tcp.yaml:331
+   */
+  get delivered(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 196 ? view.getUint32(offset + 192, LE) : undefined;
+  }
+
+  /**
+   * Data segments delivered that the peer reported as CE-marked.
+   *
+   * C: `tcpi_delivered_ce` at byte 196.
+   *
+   * Since Linux 4.18.
+   *
+   * Schema: tcp.yaml:335
+   */
+  get deliveredCe(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 200 ? view.getUint32(offset + 196, LE) : undefined;
+  }
+
+  /**
+   * Bytes of data sent, retransmissions included (RFC 4898 tcpEStatsPerfHCDataOctetsOut).
+   *
+   * C: `tcpi_bytes_sent` at byte 200.
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: tcp.yaml:339
+   */
+  get bytesSent(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 208 ? view.getBigUint64(offset + 200, LE) : undefined;
+  }
+
+  /**
+   * Bytes of data retransmitted (RFC 4898 tcpEStatsPerfOctetsRetrans).
+   *
+   * C: `tcpi_bytes_retrans` at byte 208.
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: tcp.yaml:343
+   */
+  get bytesRetrans(): bigint | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 216 ? view.getBigUint64(offset + 208, LE) : undefined;
+  }
+
+  /**
+   * DSACK blocks received, each reporting data the peer got twice (RFC 4898 tcpEStatsStackDSACKDups).
+   *
+   * C: `tcpi_dsack_dups` at byte 216.
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: tcp.yaml:347
+   */
+  get dsackDups(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 220 ? view.getUint32(offset + 216, LE) : undefined;
+  }
+
+  /**
+   * Reordering events detected.
+   *
+   * C: `tcpi_reord_seen` at byte 220.
+   *
+   * Since Linux 4.19.
+   *
+   * Schema: tcp.yaml:351
+   */
+  get reordSeen(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 224 ? view.getUint32(offset + 220, LE) : undefined;
+  }
+
+  /**
+   * Packets received out of order.
+   *
+   * C: `tcpi_rcv_ooopack` at byte 224.
+   *
+   * Since Linux 5.4.
+   *
+   * Schema: tcp.yaml:355
+   */
+  get rcvOoopack(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 228 ? view.getUint32(offset + 224, LE) : undefined;
+  }
+
+  /**
+   * The receive window the peer advertised, after scaling, in bytes.
+   *
+   * C: `tcpi_snd_wnd` at byte 228.
+   *
+   * Since Linux 5.4.
+   *
+   * Schema: tcp.yaml:359
+   */
+  get sndWnd(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 232 ? view.getUint32(offset + 228, LE) : undefined;
+  }
+
+  /**
+   * The receive window we advertised, after scaling, in bytes.
+   *
+   * C: `tcpi_rcv_wnd` at byte 232.
+   *
+   * Since Linux 6.2.
+   *
+   * Schema: tcp.yaml:363
+   */
+  get rcvWnd(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 236 ? view.getUint32(offset + 232, LE) : undefined;
+  }
+
+  /**
+   * Attempts to move the connection to another path by rehashing its flow label (PLB or timeouts).
+   *
+   * C: `tcpi_rehash` at byte 236.
+   *
+   * Since Linux 6.2.
+   *
+   * Schema: tcp.yaml:368
+   */
+  get rehash(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 240 ? view.getUint32(offset + 236, LE) : undefined;
+  }
+
+  /**
+   * Retransmission timeouts, SYN and SYN-ACK timeouts and repeated timeouts included.
+   *
+   * C: `tcpi_total_rto` at byte 240.
+   *
+   * Since Linux 6.7.
+   *
+   * Schema: tcp.yaml:373
+   */
+  get totalRto(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 242 ? view.getUint16(offset + 240, LE) : undefined;
+  }
+
+  /**
+   * Recoveries started by a retransmission timeout, an unfinished one included.
+   *
+   * C: `tcpi_total_rto_recoveries` at byte 242.
+   *
+   * Since Linux 6.7.
+   *
+   * Schema: tcp.yaml:378
+   */
+  get totalRtoRecoveries(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 244 ? view.getUint16(offset + 242, LE) : undefined;
+  }
+
+  /**
+   * Milliseconds spent in recoveries started by a retransmission timeout, an unfinished one included.
+   *
+   * C: `tcpi_total_rto_time` at byte 244.
+   *
+   * Since Linux 6.7.
+   *
+   * Schema: tcp.yaml:383
+   */
+  get totalRtoTime(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 248 ? view.getUint32(offset + 244, LE) : undefined;
+  }
+
+  /**
+   * Segments received with a CE mark.
+   *
+   * C: `tcpi_received_ce` at byte 248.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:388
+   */
+  get receivedCe(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 252 ? view.getUint32(offset + 248, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes the peer reports having received with ECT(1).
+   *
+   * C: `tcpi_delivered_e1_bytes` at byte 252.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:393
+   */
+  get deliveredE1Bytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 256 ? view.getUint32(offset + 252, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes the peer reports having received with ECT(0).
+   *
+   * C: `tcpi_delivered_e0_bytes` at byte 256.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:398
+   */
+  get deliveredE0Bytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 260 ? view.getUint32(offset + 256, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes the peer reports having received with CE.
+   *
+   * C: `tcpi_delivered_ce_bytes` at byte 260.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:403
+   */
+  get deliveredCeBytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 264 ? view.getUint32(offset + 260, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes received with ECT(1).
+   *
+   * C: `tcpi_received_e1_bytes` at byte 264.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:408
+   */
+  get receivedE1Bytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 268 ? view.getUint32(offset + 264, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes received with ECT(0).
+   *
+   * C: `tcpi_received_e0_bytes` at byte 268.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:413
+   */
+  get receivedE0Bytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 272 ? view.getUint32(offset + 268, LE) : undefined;
+  }
+
+  /**
+   * Accurate ECN, bytes received with CE.
+   *
+   * C: `tcpi_received_ce_bytes` at byte 272.
+   *
+   * Since Linux 6.18.
+   *
+   * Schema: tcp.yaml:418
+   */
+  get receivedCeBytes(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 276 ? view.getUint32(offset + 272, LE) : undefined;
+  }
+
+  /**
+   * The ECN variant negotiated (bits 0-1 of the word at offset 276). On 6.18 these bits belong to the __u16 tcpi_accecn_fail_mode instead.
+   *
+   * C: `tcpi_ecn_mode:2` at byte 276; values: {@link TcpiEcnMode}.
+   *
+   * Since Linux 7.0.
+   *
+   * Schema: tcp.yaml:423
+   */
+  get ecnMode(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 280 ? view.getUint32(offset + 276, LE) & 0x3 : undefined;
+  }
+
+  /**
+   * What AccECN options were seen from the peer (bits 2-3). On 6.18 this value is a __u16 at offset 278.
+   *
+   * C: `tcpi_accecn_opt_seen:2` at byte 276; values: {@link TcpAccecnOptSeen}.
+   *
+   * Since Linux 7.0.
+   *
+   * Schema: tcp.yaml:431
+   */
+  get accecnOptSeen(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 280 ? (view.getUint32(offset + 276, LE) >>> 2) & 0x3 : undefined;
+  }
+
+  /**
+   * Which parts of Accurate ECN failed (bits 4-7). On 6.18 this value is a __u16 at offset 276.
+   *
+   * C: `tcpi_accecn_fail_mode:4` at byte 276; values: {@link TcpAccecnFailMode}.
+   *
+   * Since Linux 7.0.
+   *
+   * Schema: tcp.yaml:439
+   */
+  get accecnFailMode(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 280 ? (view.getUint32(offset + 276, LE) >>> 4) & 0xf : undefined;
+  }
+
+  /**
+   * More option bits (bits 8-31), for features that no longer fit in tcpi_options; none are defined yet.
+   *
+   * C: `tcpi_options2:24` at byte 276.
+   *
+   * Since Linux 7.0.
+   *
+   * Schema: tcp.yaml:447
+   */
+  get options2(): number | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    const view = this.data;
+    const offset = this.at;
+    return this.byteLength >= 280 ? (view.getUint32(offset + 276, LE) >>> 8) : undefined;
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tcp_info');
+    return this.byteLength > 280 ? copyBytes(this.data, this.at + 280, this.byteLength - 280) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TcpInfo {
+    if (!this.lease.live) staleView('struct tcp_info');
+    return decodeTcpInfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * One TCP MD5 signature key of a socket; the payload of INET_DIAG_MD5SIG is an array of these.
  *
  * C: `struct tcp_diag_md5sig`, 100 bytes.
@@ -1320,4 +2435,103 @@ export function encodeTcpDiagMd5sig(value: TcpDiagMd5sig): Uint8Array {
   const bytes = new Uint8Array(TCP_DIAG_MD5SIG_SIZE + (value.extra?.length ?? 0));
   writeTcpDiagMd5sig(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * One TCP MD5 signature key of a socket; the payload of INET_DIAG_MD5SIG is an array of these.
+ *
+ * `struct tcp_diag_md5sig` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TcpDiagMd5sig} to keep.
+ *
+ * Since Linux 4.14.
+ *
+ * Schema: tcp.yaml:453
+ */
+export class TcpDiagMd5sigView {
+  /** @throws DecodeError when fewer than 100 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 100) needBytes('struct tcp_diag_md5sig', at, byteLength, 100);
+  }
+
+  /**
+   * The family of tcpm_addr.
+   *
+   * C: `tcpm_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: tcp.yaml:463
+   */
+  get family(): number {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * How many leading bits of tcpm_addr the key applies to.
+   *
+   * C: `tcpm_prefixlen` at byte 1.
+   *
+   * Schema: tcp.yaml:467
+   */
+  get prefixlen(): number {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The length of the key in bytes.
+   *
+   * C: `tcpm_keylen` at byte 2.
+   *
+   * Schema: tcp.yaml:470
+   */
+  get keylen(): number {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The peer address (prefix) the key is for.
+   *
+   * C: `tcpm_addr` at byte 4, network byte order.
+   *
+   * Schema: tcp.yaml:473
+   */
+  get addr(): string {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    const view = this.data;
+    const offset = this.at;
+    const family = view.getUint8(offset + 0);
+    return formatInetAddress(view, offset + 4, (family === 2 ? 4 : family === 10 ? 16 : 0));
+  }
+
+  /**
+   * The key itself; only the first tcpm_keylen bytes are meaningful (TCP_MD5SIG_MAXKEYLEN is 80).
+   *
+   * C: `tcpm_key` at byte 20.
+   *
+   * Schema: tcp.yaml:479
+   */
+  get key(): Uint8Array {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    const view = this.data;
+    const offset = this.at;
+    return copyBytes(view, offset + 20, 80);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    return this.byteLength > 100 ? copyBytes(this.data, this.at + 100, this.byteLength - 100) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TcpDiagMd5sig {
+    if (!this.lease.live) staleView('struct tcp_diag_md5sig');
+    return decodeTcpDiagMd5sig(this.data, this.at, this.byteLength);
+  }
 }

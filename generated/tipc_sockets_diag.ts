@@ -5,6 +5,7 @@
  * Generated from schema/tipc_sockets_diag.yaml (kernel header <linux/tipc_sockets_diag.h>).
  */
 import { LE, copyBytes, needBytes, writeBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type AddressFamily } from './socket.js';
 
 /**
@@ -85,4 +86,88 @@ export function encodeTipcSockDiagReq(value: TipcSockDiagReq): Uint8Array {
   const bytes = new Uint8Array(TIPC_SOCK_DIAG_REQ_SIZE + (value.extra?.length ?? 0));
   writeTipcSockDiagReq(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The request header for TIPC sockets; no request attributes follow it.
+ *
+ * `struct tipc_sock_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TipcSockDiagReq} to keep.
+ *
+ * Since Linux 4.17.
+ *
+ * Schema: tipc_sockets_diag.yaml:14
+ */
+export class TipcSockDiagReqView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct tipc_sock_diag_req', at, byteLength, 8);
+  }
+
+  /**
+   * Must be AF_TIPC.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: tipc_sockets_diag.yaml:20
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: tipc_sockets_diag.yaml:24
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: tipc_sockets_diag.yaml:27
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * A filter on socket state: bit 1 << s selects sockets whose sk_state is s. TIPC uses tcp-state numbers for its states: TCP_CLOSE (7) for an open, unconnected socket, TCP_SYN_SENT (2) connecting, TCP_ESTABLISHED (1) connected, TCP_LISTEN (10) listening and TCP_CLOSE_WAIT (8) disconnecting.
+   *
+   * C: `tidiag_states` at byte 4.
+   *
+   * Schema: tipc_sockets_diag.yaml:30
+   */
+  get tidiagStates(): number {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): TipcSockDiagReq {
+    if (!this.lease.live) staleView('struct tipc_sock_diag_req');
+    return decodeTipcSockDiagReq(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/tls.yaml (kernel header <linux/tls.h>).
  */
-import { encodeAttributes, encodeInt } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 
 /**
  * TLS protocol versions as the kernel numbers them (the major version in the high byte, the minor in the low byte, as on the wire): the values of TLS_INFO_VERSION.
@@ -254,4 +255,135 @@ export function encodeTlsInfoAttrs(value: TlsInfoAttrs): Uint8Array {
   if (value.txMaxPayloadLen !== undefined) parts.push([7, encodeInt(value.txMaxPayloadLen, 2, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes nested in INET_ULP_INFO_TLS, the state of a kernel TLS socket.
+ *
+ * The attributes of {@link TlsInfoAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link TlsInfoAttrs} to keep.
+ *
+ * Since Linux 5.4.
+ *
+ * Schema: tls.yaml:73
+ */
+export class TlsInfoAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The TLS version (tls-version); sent once crypto parameters were set.
+   *
+   * C: `TLS_INFO_VERSION` (1).
+   *
+   * Schema: tls.yaml:82
+   */
+  get version(): number | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('TLS_INFO_VERSION', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /**
+   * The cipher suite (tls-cipher); sent once crypto parameters were set.
+   *
+   * C: `TLS_INFO_CIPHER` (2).
+   *
+   * Schema: tls.yaml:86
+   */
+  get cipher(): number | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('TLS_INFO_CIPHER', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /**
+   * How the transmit direction is processed (tls-conf).
+   *
+   * C: `TLS_INFO_TXCONF` (3).
+   *
+   * Schema: tls.yaml:90
+   */
+  get txconf(): number | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('TLS_INFO_TXCONF', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /**
+   * How the receive direction is processed (tls-conf).
+   *
+   * C: `TLS_INFO_RXCONF` (4).
+   *
+   * Schema: tls.yaml:94
+   */
+  get rxconf(): number | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('TLS_INFO_RXCONF', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /**
+   * Present when zero-copy sendfile (TLS_TX_ZEROCOPY_RO) is on for a device-offloaded transmit direction.
+   *
+   * C: `TLS_INFO_ZC_RO_TX` (5).
+   *
+   * Since Linux 5.19.
+   *
+   * Schema: tls.yaml:98
+   */
+  get zcRoTx(): true | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return true as const;
+  }
+
+  /**
+   * Present when TLS_RX_EXPECT_NO_PAD is on (TLS 1.3 records are decrypted straight into user memory, expecting no padding).
+   *
+   * C: `TLS_INFO_RX_NO_PAD` (6).
+   *
+   * Since Linux 6.0.
+   *
+   * Schema: tls.yaml:102
+   */
+  get rxNoPad(): true | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return true as const;
+  }
+
+  /**
+   * The largest plaintext payload of a sent record, in bytes (TLS_TX_MAX_PAYLOAD_LEN; 16384 unless lowered).
+   *
+   * C: `TLS_INFO_TX_MAX_PAYLOAD_LEN` (7).
+   *
+   * Since Linux 6.19.
+   *
+   * Schema: tls.yaml:106
+   */
+  get txMaxPayloadLen(): number | undefined {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'tls-info-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('TLS_INFO_TX_MAX_PAYLOAD_LEN', p, n, 2), this.data.getUint16(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): TlsInfoAttrs {
+    if (!this.lease.live) staleView('tls-info-attrs attributes');
+    return decodeTlsInfoAttrs(this.data, this.at, this.byteLength);
+  }
 }

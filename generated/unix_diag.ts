@@ -4,8 +4,9 @@
  *
  * Generated from schema/unix_diag.yaml (kernel header <linux/unix_diag.h>).
  */
-import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, encodeIntArray, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type TcpState } from './inet_diag.js';
 import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
@@ -185,6 +186,132 @@ export function encodeUnixDiagReq(value: UnixDiagReq): Uint8Array {
 }
 
 /**
+ * The request header for UNIX domain sockets; no request attributes follow it.
+ *
+ * `struct unix_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link UnixDiagReq} to keep.
+ *
+ * Since Linux 3.3.
+ *
+ * Schema: unix_diag.yaml:39
+ */
+export class UnixDiagReqView {
+  /** @throws DecodeError when fewer than 24 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 24) needBytes('struct unix_diag_req', at, byteLength, 24);
+  }
+
+  /**
+   * Must be AF_UNIX.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: unix_diag.yaml:45
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: unix_diag.yaml:49
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: unix_diag.yaml:52
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * A filter on socket state: bit 1 << s selects sockets in tcp-state s (1 << TCP_ESTABLISHED, 1 << TCP_LISTEN, 1 << TCP_CLOSE). Ignored in a lookup of a single socket.
+   *
+   * C: `udiag_states` at byte 4.
+   *
+   * Schema: unix_diag.yaml:55
+   */
+  get udiagStates(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * In a lookup, the inode number of the socket wanted; ignored in dumps.
+   *
+   * C: `udiag_ino` at byte 8.
+   *
+   * Schema: unix_diag.yaml:61
+   */
+  get udiagIno(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Which optional attributes each reply should carry.
+   *
+   * C: `udiag_show` at byte 12; values: {@link UdiagShow}.
+   *
+   * Schema: unix_diag.yaml:64
+   */
+  get udiagShow(): number {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * In a lookup, the socket's cookie as a previous reply gave it, checked together with udiag_ino; ignored in dumps, and all ones in both words means none is given.
+   *
+   * C: `udiag_cookie[2]` at byte 16.
+   *
+   * Schema: unix_diag.yaml:68
+   */
+  get udiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 16);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    return this.byteLength > 24 ? copyBytes(this.data, this.at + 24, this.byteLength - 24) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): UnixDiagReq {
+    if (!this.lease.live) staleView('struct unix_diag_req');
+    return decodeUnixDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The fixed part of every reply for a UNIX socket, one per socket; unix-diag-attrs follow it.
  *
  * C: `struct unix_diag_msg`, 16 bytes.
@@ -285,6 +412,118 @@ export function encodeUnixDiagMsg(value: UnixDiagMsg): Uint8Array {
 }
 
 /**
+ * The fixed part of every reply for a UNIX socket, one per socket; unix-diag-attrs follow it.
+ *
+ * `struct unix_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link UnixDiagMsg} to keep.
+ *
+ * Since Linux 3.3.
+ *
+ * Schema: unix_diag.yaml:76
+ */
+export class UnixDiagMsgView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct unix_diag_msg', at, byteLength, 16);
+  }
+
+  /**
+   * Always AF_UNIX.
+   *
+   * C: `udiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: unix_diag.yaml:82
+   */
+  get udiagFamily(): number {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket type, SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
+   *
+   * C: `udiag_type` at byte 1; values: {@link SocketType}.
+   *
+   * Schema: unix_diag.yaml:86
+   */
+  get udiagType(): number {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * TCP_LISTEN, TCP_ESTABLISHED or TCP_CLOSE.
+   *
+   * C: `udiag_state` at byte 2; values: {@link TcpState}.
+   *
+   * Schema: unix_diag.yaml:90
+   */
+  get udiagState(): number {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Zero.
+   *
+   * C: `pad` at byte 3.
+   *
+   * Schema: unix_diag.yaml:94
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The inode number of the socket.
+   *
+   * C: `udiag_ino` at byte 4.
+   *
+   * Schema: unix_diag.yaml:97
+   */
+  get udiagIno(): number {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket, for later lookups.
+   *
+   * C: `udiag_cookie[2]` at byte 8.
+   *
+   * Schema: unix_diag.yaml:100
+   */
+  get udiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 8);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): UnixDiagMsg {
+    if (!this.lease.live) staleView('struct unix_diag_msg');
+    return decodeUnixDiagMsg(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of UNIX_DIAG_VFS, the file system object of a socket bound to a path. (The man page lists the two members the other way round; the header order is this one.)
  *
  * C: `struct unix_diag_vfs`, 8 bytes.
@@ -343,6 +582,60 @@ export function encodeUnixDiagVfs(value: UnixDiagVfs): Uint8Array {
 }
 
 /**
+ * Payload of UNIX_DIAG_VFS, the file system object of a socket bound to a path. (The man page lists the two members the other way round; the header order is this one.)
+ *
+ * `struct unix_diag_vfs` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link UnixDiagVfs} to keep.
+ *
+ * Schema: unix_diag.yaml:106
+ */
+export class UnixDiagVfsView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct unix_diag_vfs', at, byteLength, 8);
+  }
+
+  /**
+   * The inode number of the socket file on disk.
+   *
+   * C: `udiag_vfs_ino` at byte 0.
+   *
+   * Schema: unix_diag.yaml:114
+   */
+  get udiagVfsIno(): number {
+    if (!this.lease.live) staleView('struct unix_diag_vfs');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The device number of the file system holding the socket file, in the kernel's internal encoding (major << 20 | minor).
+   *
+   * C: `udiag_vfs_dev` at byte 4.
+   *
+   * Schema: unix_diag.yaml:117
+   */
+  get udiagVfsDev(): number {
+    if (!this.lease.live) staleView('struct unix_diag_vfs');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct unix_diag_vfs');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): UnixDiagVfs {
+    if (!this.lease.live) staleView('struct unix_diag_vfs');
+    return decodeUnixDiagVfs(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of UNIX_DIAG_RQLEN.
  *
  * C: `struct unix_diag_rqlen`, 8 bytes.
@@ -398,6 +691,60 @@ export function encodeUnixDiagRqlen(value: UnixDiagRqlen): Uint8Array {
   const bytes = new Uint8Array(UNIX_DIAG_RQLEN_SIZE + (value.extra?.length ?? 0));
   writeUnixDiagRqlen(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of UNIX_DIAG_RQLEN.
+ *
+ * `struct unix_diag_rqlen` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link UnixDiagRqlen} to keep.
+ *
+ * Schema: unix_diag.yaml:121
+ */
+export class UnixDiagRqlenView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct unix_diag_rqlen', at, byteLength, 8);
+  }
+
+  /**
+   * For a listening socket, the number of connections not yet accepted; otherwise the bytes in the receive queue.
+   *
+   * C: `udiag_rqueue` at byte 0.
+   *
+   * Schema: unix_diag.yaml:126
+   */
+  get udiagRqueue(): number {
+    if (!this.lease.live) staleView('struct unix_diag_rqlen');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * For a listening socket, the backlog limit given to listen(2); otherwise the bytes in the send queue.
+   *
+   * C: `udiag_wqueue` at byte 4.
+   *
+   * Schema: unix_diag.yaml:129
+   */
+  get udiagWqueue(): number {
+    if (!this.lease.live) staleView('struct unix_diag_rqlen');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct unix_diag_rqlen');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): UnixDiagRqlen {
+    if (!this.lease.live) staleView('struct unix_diag_rqlen');
+    return decodeUnixDiagRqlen(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link UnixDiagAttrs}. */
@@ -542,4 +889,146 @@ export function encodeUnixDiagAttrs(value: UnixDiagAttrs): Uint8Array {
   if (value.uid !== undefined) parts.push([7, encodeInt(value.uid, 4, false)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that follow struct unix_diag_msg in a reply. Unlike most netlink families the ids start at 0, with no reserved "none" attribute.
+ *
+ * The attributes of {@link UnixDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link UnixDiagAttrs} to keep.
+ *
+ * Schema: unix_diag.yaml:134
+ */
+export class UnixDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The address the socket is bound to, as raw bytes (up to 108). A path name is NUL-terminated text; an abstract name starts with a NUL byte and may hold any bytes, so this is binary, not a string.
+   *
+   * C: `UNIX_DIAG_NAME` (0).
+   *
+   * Schema: unix_diag.yaml:140
+   */
+  get name(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 0, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return copyBytes(this.data, p, n);
+  }
+
+  /**
+   * The on-disk inode of a socket bound to a path; absent for other sockets.
+   *
+   * C: `UNIX_DIAG_VFS` (1).
+   *
+   * Schema: unix_diag.yaml:147
+   */
+  get vfs(): UnixDiagVfsView | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new UnixDiagVfsView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The inode number of the peer socket; sent for connected sockets only.
+   *
+   * C: `UNIX_DIAG_PEER` (2).
+   *
+   * Schema: unix_diag.yaml:151
+   */
+  get peer(): number | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('UNIX_DIAG_PEER', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * For a listening socket, the inode numbers of the sockets that connected but were not accepted yet, as an array of __u32.
+   *
+   * C: `UNIX_DIAG_ICONS` (3).
+   *
+   * Schema: unix_diag.yaml:154
+   */
+  get icons(): number[] | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * The receive and send queue lengths.
+   *
+   * C: `UNIX_DIAG_RQLEN` (4).
+   *
+   * Schema: unix_diag.yaml:160
+   */
+  get rqlen(): UnixDiagRqlenView | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new UnixDiagRqlenView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket memory counters, an array of __u32 indexed by sk-meminfo.
+   *
+   * C: `UNIX_DIAG_MEMINFO` (5).
+   *
+   * Since Linux 3.6.
+   *
+   * Schema: unix_diag.yaml:164
+   */
+  get meminfo(): number[] | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * Which directions were shut down: bit 0 receive, bit 1 send, as with shutdown(2). Sent with every reply.
+   *
+   * C: `UNIX_DIAG_SHUTDOWN` (6).
+   *
+   * Schema: unix_diag.yaml:170
+   */
+  get shutdown(): number | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('UNIX_DIAG_SHUTDOWN', p, n, 1), this.data.getUint8(p));
+  }
+
+  /**
+   * The user id that owns the socket, as seen from the requester's user namespace.
+   *
+   * C: `UNIX_DIAG_UID` (7).
+   *
+   * Since Linux 5.3.
+   *
+   * Schema: unix_diag.yaml:175
+   */
+  get uid(): number | undefined {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'unix-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('UNIX_DIAG_UID', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): UnixDiagAttrs {
+    if (!this.lease.live) staleView('unix-diag-attrs attributes');
+    return decodeUnixDiagAttrs(this.data, this.at, this.byteLength);
+  }
 }

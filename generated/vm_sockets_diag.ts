@@ -5,6 +5,7 @@
  * Generated from schema/vm_sockets_diag.yaml (kernel header <linux/vm_sockets_diag.h>).
  */
 import { LE, copyBytes, needBytes, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type TcpState } from './inet_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
 
@@ -116,6 +117,132 @@ export function encodeVsockDiagReq(value: VsockDiagReq): Uint8Array {
   const bytes = new Uint8Array(VSOCK_DIAG_REQ_SIZE + (value.extra?.length ?? 0));
   writeVsockDiagReq(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The request header for AF_VSOCK sockets; no request attributes follow it.
+ *
+ * `struct vsock_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link VsockDiagReq} to keep.
+ *
+ * Since Linux 4.12.
+ *
+ * Schema: vm_sockets_diag.yaml:11
+ */
+export class VsockDiagReqView {
+  /** @throws DecodeError when fewer than 24 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 24) needBytes('struct vsock_diag_req', at, byteLength, 24);
+  }
+
+  /**
+   * Must be AF_VSOCK.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: vm_sockets_diag.yaml:17
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: vm_sockets_diag.yaml:21
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: vm_sockets_diag.yaml:24
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * A filter on socket state: bit 1 << s selects sockets in tcp-state s (vsock sockets use TCP_ESTABLISHED, TCP_SYN_SENT, TCP_LISTEN, TCP_CLOSING and TCP_CLOSE).
+   *
+   * C: `vdiag_states` at byte 4.
+   *
+   * Schema: vm_sockets_diag.yaml:27
+   */
+  get vdiagStates(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Reserved; must be 0.
+   *
+   * C: `vdiag_ino` at byte 8.
+   *
+   * Schema: vm_sockets_diag.yaml:33
+   */
+  get vdiagIno(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Reserved; must be 0 (there are no optional attributes to ask for).
+   *
+   * C: `vdiag_show` at byte 12.
+   *
+   * Schema: vm_sockets_diag.yaml:36
+   */
+  get vdiagShow(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * Reserved; not used by the kernel.
+   *
+   * C: `vdiag_cookie[2]` at byte 16.
+   *
+   * Schema: vm_sockets_diag.yaml:39
+   */
+  get vdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 16);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    return this.byteLength > 24 ? copyBytes(this.data, this.at + 24, this.byteLength - 24) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): VsockDiagReq {
+    if (!this.lease.live) staleView('struct vsock_diag_req');
+    return decodeVsockDiagReq(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -256,4 +383,172 @@ export function encodeVsockDiagMsg(value: VsockDiagMsg): Uint8Array {
   const bytes = new Uint8Array(VSOCK_DIAG_MSG_SIZE + (value.extra?.length ?? 0));
   writeVsockDiagMsg(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * The whole reply for one AF_VSOCK socket.
+ *
+ * `struct vsock_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link VsockDiagMsg} to keep.
+ *
+ * Since Linux 4.12.
+ *
+ * Schema: vm_sockets_diag.yaml:45
+ */
+export class VsockDiagMsgView {
+  /** @throws DecodeError when fewer than 32 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 32) needBytes('struct vsock_diag_msg', at, byteLength, 32);
+  }
+
+  /**
+   * Always AF_VSOCK.
+   *
+   * C: `vdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: vm_sockets_diag.yaml:51
+   */
+  get vdiagFamily(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket type, SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
+   *
+   * C: `vdiag_type` at byte 1; values: {@link SocketType}.
+   *
+   * Schema: vm_sockets_diag.yaml:55
+   */
+  get vdiagType(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * The socket state, as a tcp-state number (TCP_LISTEN, TCP_ESTABLISHED, ...).
+   *
+   * C: `vdiag_state` at byte 2; values: {@link TcpState}.
+   *
+   * Schema: vm_sockets_diag.yaml:59
+   */
+  get vdiagState(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 2);
+  }
+
+  /**
+   * Which directions this side shut down; bit 0 receive (RCV_SHUTDOWN), bit 1 send (SEND_SHUTDOWN).
+   *
+   * C: `vdiag_shutdown` at byte 3.
+   *
+   * Schema: vm_sockets_diag.yaml:63
+   */
+  get vdiagShutdown(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 3);
+  }
+
+  /**
+   * The local context id (CID), VMADDR_CID_ANY (0xffffffff) when bound to any.
+   *
+   * C: `vdiag_src_cid` at byte 4.
+   *
+   * Schema: vm_sockets_diag.yaml:66
+   */
+  get vdiagSrcCid(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * The local port.
+   *
+   * C: `vdiag_src_port` at byte 8.
+   *
+   * Schema: vm_sockets_diag.yaml:69
+   */
+  get vdiagSrcPort(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * The remote context id, for a connected socket.
+   *
+   * C: `vdiag_dst_cid` at byte 12.
+   *
+   * Schema: vm_sockets_diag.yaml:72
+   */
+  get vdiagDstCid(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * The remote port, for a connected socket.
+   *
+   * C: `vdiag_dst_port` at byte 16.
+   *
+   * Schema: vm_sockets_diag.yaml:75
+   */
+  get vdiagDstPort(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * The inode number of the socket.
+   *
+   * C: `vdiag_ino` at byte 20.
+   *
+   * Schema: vm_sockets_diag.yaml:78
+   */
+  get vdiagIno(): number {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket.
+   *
+   * C: `vdiag_cookie[2]` at byte 24.
+   *
+   * Schema: vm_sockets_diag.yaml:81
+   */
+  get vdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 24);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    return this.byteLength > 32 ? copyBytes(this.data, this.at + 32, this.byteLength - 32) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): VsockDiagMsg {
+    if (!this.lease.live) staleView('struct vsock_diag_msg');
+    return decodeVsockDiagMsg(this.data, this.at, this.byteLength);
+  }
 }

@@ -4,8 +4,9 @@
  *
  * Generated from schema/xdp_diag.yaml (kernel header <linux/xdp_diag.h>).
  */
-import { encodeAttributes, encodeInt, encodeIntArray } from '../runtime/attributes.js';
+import { attributePayloadLength, encodeAttributes, encodeInt, encodeIntArray, findAttribute } from '../runtime/attributes.js';
 import { DecodeError, LE, type UnknownAttribute, copyBytes, needBytes, readArray, readCookie, writeBytes, writeCookie } from '../runtime/codec.js';
+import { FOREVER, type Lease, staleView } from '../runtime/lease.js';
 import { type SkMeminfo } from './sock_diag.js';
 import { type AddressFamily, type SocketType } from './socket.js';
 
@@ -206,6 +207,118 @@ export function encodeXdpDiagReq(value: XdpDiagReq): Uint8Array {
 }
 
 /**
+ * The request header for AF_XDP sockets; no request attributes follow it.
+ *
+ * `struct xdp_diag_req` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagReq} to keep.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: xdp_diag.yaml:42
+ */
+export class XdpDiagReqView {
+  /** @throws DecodeError when fewer than 20 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 20) needBytes('struct xdp_diag_req', at, byteLength, 20);
+  }
+
+  /**
+   * Must be AF_XDP.
+   *
+   * C: `sdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: xdp_diag.yaml:48
+   */
+  get sdiagFamily(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * Should be 0; the kernel does not look at it.
+   *
+   * C: `sdiag_protocol` at byte 1.
+   *
+   * Schema: xdp_diag.yaml:52
+   */
+  get sdiagProtocol(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Must be 0.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: xdp_diag.yaml:55
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * Meant to name one socket by inode number; the kernel only dumps and ignores it.
+   *
+   * C: `xdiag_ino` at byte 4.
+   *
+   * Schema: xdp_diag.yaml:58
+   */
+  get xdiagIno(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * Which optional attributes each reply should carry.
+   *
+   * C: `xdiag_show` at byte 8; values: {@link XdpShow}.
+   *
+   * Schema: xdp_diag.yaml:61
+   */
+  get xdiagShow(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Meant to name one socket by cookie; the kernel only dumps and ignores it.
+   *
+   * C: `xdiag_cookie[2]` at byte 12.
+   *
+   * Schema: xdp_diag.yaml:65
+   */
+  get xdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 12);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    return this.byteLength > 20 ? copyBytes(this.data, this.at + 20, this.byteLength - 20) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagReq {
+    if (!this.lease.live) staleView('struct xdp_diag_req');
+    return decodeXdpDiagReq(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * The fixed part of every reply for an AF_XDP socket, one per socket; xdp-diag-attrs follow it.
  *
  * C: `struct xdp_diag_msg`, 16 bytes.
@@ -296,6 +409,104 @@ export function encodeXdpDiagMsg(value: XdpDiagMsg): Uint8Array {
 }
 
 /**
+ * The fixed part of every reply for an AF_XDP socket, one per socket; xdp-diag-attrs follow it.
+ *
+ * `struct xdp_diag_msg` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagMsg} to keep.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: xdp_diag.yaml:71
+ */
+export class XdpDiagMsgView {
+  /** @throws DecodeError when fewer than 16 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 16) needBytes('struct xdp_diag_msg', at, byteLength, 16);
+  }
+
+  /**
+   * Always AF_XDP.
+   *
+   * C: `xdiag_family` at byte 0; values: {@link AddressFamily}.
+   *
+   * Schema: xdp_diag.yaml:77
+   */
+  get xdiagFamily(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 0);
+  }
+
+  /**
+   * The socket type, always SOCK_RAW.
+   *
+   * C: `xdiag_type` at byte 1; values: {@link SocketType}.
+   *
+   * Schema: xdp_diag.yaml:81
+   */
+  get xdiagType(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint8(offset + 1);
+  }
+
+  /**
+   * Zero.
+   *
+   * C: `pad` at byte 2.
+   *
+   * Schema: xdp_diag.yaml:85
+   */
+  get pad(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint16(offset + 2, LE);
+  }
+
+  /**
+   * The inode number of the socket.
+   *
+   * C: `xdiag_ino` at byte 4.
+   *
+   * Schema: xdp_diag.yaml:88
+   */
+  get xdiagIno(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /**
+   * An opaque 64-bit identifier of the socket.
+   *
+   * C: `xdiag_cookie[2]` at byte 8.
+   *
+   * Schema: xdp_diag.yaml:91
+   */
+  get xdiagCookie(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    const view = this.data;
+    const offset = this.at;
+    return readCookie(view, offset + 8);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    return this.byteLength > 16 ? copyBytes(this.data, this.at + 16, this.byteLength - 16) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagMsg {
+    if (!this.lease.live) staleView('struct xdp_diag_msg');
+    return decodeXdpDiagMsg(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of XDP_DIAG_INFO, where the socket is bound.
  *
  * C: `struct xdp_diag_info`, 8 bytes.
@@ -356,6 +567,62 @@ export function encodeXdpDiagInfo(value: XdpDiagInfo): Uint8Array {
 }
 
 /**
+ * Payload of XDP_DIAG_INFO, where the socket is bound.
+ *
+ * `struct xdp_diag_info` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagInfo} to keep.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: xdp_diag.yaml:97
+ */
+export class XdpDiagInfoView {
+  /** @throws DecodeError when fewer than 8 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 8) needBytes('struct xdp_diag_info', at, byteLength, 8);
+  }
+
+  /**
+   * The index of the interface the socket is bound to (0 when the device is gone).
+   *
+   * C: `ifindex` at byte 0.
+   *
+   * Schema: xdp_diag.yaml:103
+   */
+  get ifindex(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /**
+   * The queue of that interface the socket is bound to.
+   *
+   * C: `queue_id` at byte 4.
+   *
+   * Schema: xdp_diag.yaml:106
+   */
+  get queueId(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_info');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 4, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_info');
+    return this.byteLength > 8 ? copyBytes(this.data, this.at + 8, this.byteLength - 8) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagInfo {
+    if (!this.lease.live) staleView('struct xdp_diag_info');
+    return decodeXdpDiagInfo(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of the ring attributes (RX, TX, umem fill and completion rings).
  *
  * C: `struct xdp_diag_ring`, 4 bytes.
@@ -403,6 +670,48 @@ export function encodeXdpDiagRing(value: XdpDiagRing): Uint8Array {
   const bytes = new Uint8Array(XDP_DIAG_RING_SIZE + (value.extra?.length ?? 0));
   writeXdpDiagRing(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of the ring attributes (RX, TX, umem fill and completion rings).
+ *
+ * `struct xdp_diag_ring` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagRing} to keep.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: xdp_diag.yaml:110
+ */
+export class XdpDiagRingView {
+  /** @throws DecodeError when fewer than 4 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 4) needBytes('struct xdp_diag_ring', at, byteLength, 4);
+  }
+
+  /**
+   * The number of descriptors the ring holds.
+   *
+   * C: `entries` at byte 0.
+   *
+   * Schema: xdp_diag.yaml:116
+   */
+  get entries(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_ring');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 0, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_ring');
+    return this.byteLength > 4 ? copyBytes(this.data, this.at + 4, this.byteLength - 4) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagRing {
+    if (!this.lease.live) staleView('struct xdp_diag_ring');
+    return decodeXdpDiagRing(this.data, this.at, this.byteLength);
+  }
 }
 
 /**
@@ -536,6 +845,160 @@ export function encodeXdpDiagUmem(value: XdpDiagUmem): Uint8Array {
 }
 
 /**
+ * Payload of XDP_DIAG_UMEM, the user memory area (umem) the socket uses for packet buffers.
+ *
+ * `struct xdp_diag_umem` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagUmem} to keep.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: xdp_diag.yaml:120
+ */
+export class XdpDiagUmemView {
+  /** @throws DecodeError when fewer than 40 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 40) needBytes('struct xdp_diag_umem', at, byteLength, 40);
+  }
+
+  /**
+   * Size of the umem in bytes.
+   *
+   * C: `size` at byte 0.
+   *
+   * Schema: xdp_diag.yaml:126
+   */
+  get size(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 0, LE);
+  }
+
+  /**
+   * The umem's id, the same for every socket sharing the umem.
+   *
+   * C: `id` at byte 8.
+   *
+   * Schema: xdp_diag.yaml:129
+   */
+  get id(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 8, LE);
+  }
+
+  /**
+   * Number of pages the umem spans.
+   *
+   * C: `num_pages` at byte 12.
+   *
+   * Schema: xdp_diag.yaml:132
+   */
+  get numPages(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 12, LE);
+  }
+
+  /**
+   * Size in bytes of one packet buffer (chunk).
+   *
+   * C: `chunk_size` at byte 16.
+   *
+   * Schema: xdp_diag.yaml:135
+   */
+  get chunkSize(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 16, LE);
+  }
+
+  /**
+   * Headroom in bytes reserved at the start of each chunk.
+   *
+   * C: `headroom` at byte 20.
+   *
+   * Schema: xdp_diag.yaml:138
+   */
+  get headroom(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 20, LE);
+  }
+
+  /**
+   * The index of the interface the umem's buffer pool is bound to, or 0.
+   *
+   * C: `ifindex` at byte 24.
+   *
+   * Schema: xdp_diag.yaml:141
+   */
+  get ifindex(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 24, LE);
+  }
+
+  /**
+   * The queue the umem's buffer pool is bound to, or 0.
+   *
+   * C: `queue_id` at byte 28.
+   *
+   * Schema: xdp_diag.yaml:144
+   */
+  get queueId(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 28, LE);
+  }
+
+  /**
+   * Mode flags (xdp-du-flags).
+   *
+   * C: `flags` at byte 32; values: {@link XdpDuFlags}.
+   *
+   * Schema: xdp_diag.yaml:147
+   */
+  get flags(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 32, LE);
+  }
+
+  /**
+   * How many sockets hold a reference to the umem.
+   *
+   * C: `refs` at byte 36.
+   *
+   * Schema: xdp_diag.yaml:151
+   */
+  get refs(): number {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    const view = this.data;
+    const offset = this.at;
+    return view.getUint32(offset + 36, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    return this.byteLength > 40 ? copyBytes(this.data, this.at + 40, this.byteLength - 40) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagUmem {
+    if (!this.lease.live) staleView('struct xdp_diag_umem');
+    return decodeXdpDiagUmem(this.data, this.at, this.byteLength);
+  }
+}
+
+/**
  * Payload of XDP_DIAG_STATS, the socket's drop and error counters since it was created.
  *
  * C: `struct xdp_diag_stats`, 48 bytes.
@@ -633,6 +1096,118 @@ export function encodeXdpDiagStats(value: XdpDiagStats): Uint8Array {
   const bytes = new Uint8Array(XDP_DIAG_STATS_SIZE + (value.extra?.length ?? 0));
   writeXdpDiagStats(value, new DataView(bytes.buffer), 0);
   return bytes;
+}
+
+/**
+ * Payload of XDP_DIAG_STATS, the socket's drop and error counters since it was created.
+ *
+ * `struct xdp_diag_stats` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagStats} to keep.
+ *
+ * Since Linux 5.9.
+ *
+ * Schema: xdp_diag.yaml:155
+ */
+export class XdpDiagStatsView {
+  /** @throws DecodeError when fewer than 48 bytes are given. */
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+    if (byteLength < 48) needBytes('struct xdp_diag_stats', at, byteLength, 48);
+  }
+
+  /**
+   * Received packets dropped for reasons other than a full RX ring (such as no buffer in the fill ring or a too large packet).
+   *
+   * C: `n_rx_dropped` at byte 0.
+   *
+   * Schema: xdp_diag.yaml:161
+   */
+  get nRxDropped(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 0, LE);
+  }
+
+  /**
+   * Descriptors found invalid on the RX ring.
+   *
+   * C: `n_rx_invalid` at byte 8.
+   *
+   * Schema: xdp_diag.yaml:164
+   */
+  get nRxInvalid(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 8, LE);
+  }
+
+  /**
+   * Packets dropped because the RX ring was full.
+   *
+   * C: `n_rx_full` at byte 16.
+   *
+   * Schema: xdp_diag.yaml:167
+   */
+  get nRxFull(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 16, LE);
+  }
+
+  /**
+   * Times the fill ring was found empty when a buffer was needed.
+   *
+   * C: `n_fill_ring_empty` at byte 24.
+   *
+   * Schema: xdp_diag.yaml:170
+   */
+  get nFillRingEmpty(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 24, LE);
+  }
+
+  /**
+   * Descriptors found invalid on the TX ring.
+   *
+   * C: `n_tx_invalid` at byte 32.
+   *
+   * Schema: xdp_diag.yaml:173
+   */
+  get nTxInvalid(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 32, LE);
+  }
+
+  /**
+   * Times the TX ring was found empty when the kernel looked for packets to send.
+   *
+   * C: `n_tx_ring_empty` at byte 40.
+   *
+   * Schema: xdp_diag.yaml:176
+   */
+  get nTxRingEmpty(): bigint {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    const view = this.data;
+    const offset = this.at;
+    return view.getBigUint64(offset + 40, LE);
+  }
+
+  /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel), copied. */
+  get extra(): Uint8Array | undefined {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    return this.byteLength > 48 ? copyBytes(this.data, this.at + 48, this.byteLength - 48) : undefined;
+  }
+
+  /** Every member, decoded into a plain object that stays valid. */
+  decode(): XdpDiagStats {
+    if (!this.lease.live) staleView('struct xdp_diag_stats');
+    return decodeXdpDiagStats(this.data, this.at, this.byteLength);
+  }
 }
 
 /** Attribute types (ids) of {@link XdpDiagAttrs}. */
@@ -805,4 +1380,175 @@ export function encodeXdpDiagAttrs(value: XdpDiagAttrs): Uint8Array {
   if (value.stats !== undefined) parts.push([9, encodeXdpDiagStats(value.stats)]);
   for (const u of value.unknown ?? []) parts.push([u.type, u.bytes]);
   return encodeAttributes(parts);
+}
+
+/**
+ * Attributes that follow struct xdp_diag_msg in a reply.
+ *
+ * The attributes of {@link XdpDiagAttrs} read where they lie: each getter finds its attribute when called. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link XdpDiagAttrs} to keep.
+ *
+ * Schema: xdp_diag.yaml:181
+ */
+export class XdpDiagAttrsView {
+  constructor(private readonly data: DataView, private readonly at: number, public readonly byteLength: number, private readonly lease: Lease = FOREVER) {
+  }
+
+  /**
+   * The interface and queue the socket is bound to; sent with XDP_SHOW_INFO.
+   *
+   * C: `XDP_DIAG_INFO` (1).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:189
+   */
+  get info(): XdpDiagInfoView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 1, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagInfoView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The user id that owns the socket, as seen from the requester's user namespace; sent with XDP_SHOW_INFO.
+   *
+   * C: `XDP_DIAG_UID` (2).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:194
+   */
+  get uid(): number | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 2, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return (needBytes('XDP_DIAG_UID', p, n, 4), this.data.getUint32(p, LE));
+  }
+
+  /**
+   * The RX ring; sent with XDP_SHOW_RING_CFG when the socket has one.
+   *
+   * C: `XDP_DIAG_RX_RING` (3).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:198
+   */
+  get rxRing(): XdpDiagRingView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 3, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The TX ring; sent with XDP_SHOW_RING_CFG when the socket has one.
+   *
+   * C: `XDP_DIAG_TX_RING` (4).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:203
+   */
+  get txRing(): XdpDiagRingView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 4, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket's umem; sent with XDP_SHOW_UMEM when the socket has one.
+   *
+   * C: `XDP_DIAG_UMEM` (5).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:208
+   */
+  get umem(): XdpDiagUmemView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 5, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagUmemView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The umem's fill ring; sent after XDP_DIAG_UMEM when it exists.
+   *
+   * C: `XDP_DIAG_UMEM_FILL_RING` (6).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:213
+   */
+  get umemFillRing(): XdpDiagRingView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 6, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The umem's completion ring; sent after XDP_DIAG_UMEM when it exists.
+   *
+   * C: `XDP_DIAG_UMEM_COMPLETION_RING` (7).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:218
+   */
+  get umemCompletionRing(): XdpDiagRingView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 7, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagRingView(this.data, p, n, this.lease);
+  }
+
+  /**
+   * The socket memory counters, an array of __u32 indexed by sk-meminfo.
+   *
+   * C: `XDP_DIAG_MEMINFO` (8).
+   *
+   * Since Linux 5.1.
+   *
+   * Schema: xdp_diag.yaml:223
+   */
+  get meminfo(): number[] | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 8, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return readArray(this.data, p, n, 4);
+  }
+
+  /**
+   * The socket's drop and error counters; sent with XDP_SHOW_STATS.
+   *
+   * C: `XDP_DIAG_STATS` (9).
+   *
+   * Since Linux 5.9.
+   *
+   * Schema: xdp_diag.yaml:229
+   */
+  get stats(): XdpDiagStatsView | undefined {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    const p = findAttribute(this.data, this.at, this.byteLength, 9, 'xdp-diag-attrs');
+    if (p < 0) return undefined;
+    const n = attributePayloadLength(this.data, p);
+    return new XdpDiagStatsView(this.data, p, n, this.lease);
+  }
+
+  /** Every attribute, decoded into a plain object that stays valid. */
+  decode(): XdpDiagAttrs {
+    if (!this.lease.live) staleView('xdp-diag-attrs attributes');
+    return decodeXdpDiagAttrs(this.data, this.at, this.byteLength);
+  }
 }

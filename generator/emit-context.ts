@@ -6,7 +6,7 @@
 import type { Item, Schema, SchemaFile } from './model.js';
 import { pascal } from './names.js';
 
-export type RefKind = 'struct' | 'decode' | 'write' | 'encode' | 'enum' | 'set' | 'decodeSet' | 'encodeSet';
+export type RefKind = 'struct' | 'decode' | 'write' | 'encode' | 'enum' | 'set' | 'decodeSet' | 'encodeSet' | 'view';
 
 export class ModuleContext {
   /** Runtime helper names used, by runtime module. */
@@ -28,6 +28,12 @@ export class ModuleContext {
     return name;
   }
 
+  /** A type from a runtime module, imported as a type only. */
+  rtType(name: string, module: string): string {
+    this.types.add(name);
+    return this.rt(name, module);
+  }
+
   /** The TypeScript name for a reference to a schema item, importing it if it lives elsewhere. */
   use(name: string, kind: RefKind): string {
     const ts = pascal(name);
@@ -40,6 +46,7 @@ export class ModuleContext {
       set: ts,
       decodeSet: `decode${ts}`,
       encodeSet: `encode${ts}`,
+      view: `${ts}View`,
     }[kind];
     if (kind === 'struct' || kind === 'set' || kind === 'enum') this.types.add(id);
     const owner = this.schema.owner.get(name);

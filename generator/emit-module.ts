@@ -7,6 +7,7 @@ import { emitAttributeSet } from './emit-attrs.js';
 import { ModuleContext } from './emit-context.js';
 import { emitConst, emitEnum } from './emit-enum.js';
 import { emitStruct } from './emit-struct.js';
+import { emitAttributeSetView, emitStructView } from './emit-view.js';
 import type { Schema, SchemaFile } from './model.js';
 
 /** The banner every generated file starts with. */
@@ -28,10 +29,16 @@ export function emitModule(project: Project, schema: Schema, file: SchemaFile): 
   const ctx = new ModuleContext(schema, file);
   for (const d of file.definitions) {
     if (d.kind === 'const') emitConst(sf, d);
-    else if (d.kind === 'struct') emitStruct(sf, d, ctx);
+    else if (d.kind === 'struct') {
+      emitStruct(sf, d, ctx);
+      emitStructView(sf, d, ctx);
+    }
     else emitEnum(sf, d);
   }
-  for (const s of file.attributeSets) emitAttributeSet(sf, s, ctx);
+  for (const s of file.attributeSets) {
+    emitAttributeSet(sf, s, ctx);
+    emitAttributeSetView(sf, s, ctx);
+  }
   if (file.operations) emitEnum(sf, schema.enums.get(file.operations.name)!);
   if (file.mcastGroups) emitEnum(sf, file.mcastGroups);
   addImports(sf, ctx, file);

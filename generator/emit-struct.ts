@@ -14,7 +14,7 @@ const intSize: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1,
 const is64 = (t: string) => t === 'u64' || t === 's64';
 
 /** The TypeScript type of a member's decoded value. */
-function memberType(m: Member, ctx: ModuleContext): string {
+export function memberType(m: Member, ctx: ModuleContext): string {
   if (m.hint === 'cookie') return 'bigint';
   if (m.hint === 'inet-address' || m.hint === 'ipv4' || m.hint === 'ipv6') return 'string';
   if (m.type === 'binary') return 'Uint8Array';
@@ -34,7 +34,7 @@ function familyBytes(ctx: ModuleContext): string {
 }
 
 /** The expression that reads a member at `offset + m.offset`. */
-function readExpr(m: Member, ctx: ModuleContext): string {
+export function readExpr(m: Member, ctx: ModuleContext): string {
   const at = `offset + ${m.offset}`;
   const order = m.bigEndian ? 'false' : 'LE';
   if (m.hint === 'cookie') return `${ctx.rt('readCookie')}(view, ${at})`;
@@ -172,7 +172,7 @@ export function emitStruct(sf: SourceFile, s: StructDef, ctx: ModuleContext): vo
   });
 }
 
-function memberNote(m: Member, ctx: ModuleContext): string {
+export function memberNote(m: Member, ctx: ModuleContext): string {
   const bits = m.bits ? `:${m.bits.width}` : '';
   const arr = m.count !== undefined ? `[${m.count}]` : '';
   let note = `C: \`${m.cName}${arr}${bits}\` at byte ${m.offset}`;

@@ -13,7 +13,8 @@ import type { Member, StructDef } from '../../generator/model.js';
 import { bitValues, cDeclaration, gccMissing, prng, runStructInC, type BitCase } from '../helpers/c-layout.js';
 import { copySchema, freshGeneration, osTempDir, SCHEMA_DIR, typecheck, type Generation, type Module } from '../helpers/generation.js';
 import { exactView, is64, SEED } from '../helpers/model-values.js';
-import { checkAttrSetRoundTrip, checkBytesRoundTrip, checkDifferential, checkValueRoundTrip, checkWriteInPlace } from '../helpers/properties.js';
+import { checkAttrSetRoundTrip, checkAttrSetView, checkBytesRoundTrip, checkDifferential, checkStructView, checkValueRoundTrip, checkWriteInPlace } from '../helpers/properties.js';
+import { DatagramLease } from '../../runtime/lease.js';
 
 const SYNTH = `
 name: synth
@@ -153,6 +154,7 @@ describe.each(structs.map((s) => [s.name, s] as const))('%s', (_name, s) => {
   it('write() in place', () => checkWriteInPlace(schema, mod, s, 50));
   it('encode(decode(bytes)) equals bytes, but for the bits no field holds', () => checkBytesRoundTrip(schema, mod, s, 200));
   it('the fast and reference decoders agree', () => checkDifferential(schema, mod, ref, s, 500));
+  it('the view reads what the decoder decodes', () => checkStructView(schema, mod, s, () => new DatagramLease(), 200));
 
   it.skipIf(gccMissing !== undefined)(`layout and bit fields agree with gcc${gccMissing ? ` (skipped: ${gccMissing})` : ''}`, () => {
     const rand = prng(SEED);
@@ -180,4 +182,5 @@ describe.each(structs.map((s) => [s.name, s] as const))('%s', (_name, s) => {
 
 describe.each(synthFile.attributeSets.map((set) => [set.name, set] as const))('%s', (_name, set) => {
   it('decode(encode(x)) equals x, unknown attributes included', () => checkAttrSetRoundTrip(schema, mod, set, 200));
+  it('the view reads what the decoder decodes', () => checkAttrSetView(schema, mod, set, () => new DatagramLease(), 100));
 });
