@@ -149,7 +149,7 @@ function legacyRequest(q: InetQuery, states: number): Uint8Array {
 }
 
 /** Whether a decoded socket passes the port filters the kernel may not apply (UDP dumps ignore them). */
-export function portsMatch(q: InetQuery, s: InetSocket): boolean {
+export function portsMatch(q: InetQuery, s: Pick<InetSocket, 'sport' | 'dport'>): boolean {
   return (q.sport === undefined || s.sport === q.sport) && (q.dport === undefined || s.dport === q.dport);
 }
 
