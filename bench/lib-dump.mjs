@@ -2,18 +2,20 @@
 // plain ESM over the built package (the bundle in dist/lib; dist/ modules for the
 // internals of the decode case), so no TypeScript loader is timed.
 //
-//   node bench/lib-dump.mjs --netns NAME --mode sync|async|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread]
+//   node bench/lib-dump.mjs --netns NAME --mode sync|async|views|decode|lookup|load [--ext] [--filter EXPR] [--count N] [--no-thread] [--views] [--few]
 //
 // sync/async: one TCP dump, IPv4 + IPv6, every socket decoded (with --ext:
 // tcp_info, meminfo, skmeminfo and cong asked for and read). --filter takes an ss
 // filter expression, which the library compiles into the kernel's bytecode.
-// decode: the same dump decoded alone, cold then warm.
+// views: the sync dump through inetViews(), reading the same fields from the views.
+// --few: read only the state, the ports and tcp_info's rtt (a monitor's loop).
+// decode: the same dump decoded alone, cold then warm (--views: read through views instead).
 // lookup: --count lookups by 4-tuple through one open SockDiag, over sockets taken
 // from a dump first (not timed). load: nothing but loading the library (a floor).
 // Prints one JSON line: what was counted and the in-process time.
 import { parseArgs } from 'node:util';
 // The package entry, as users import it (the bundle in dist/lib).
-import { inet, inetAsync, parseFilter, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/lib/sockdiag.js';
+import { inet, inetAsync, inetViews, InetSocketView, parseFilter, readerThreadStats, ringReceiverStats, SockDiag } from '../dist/lib/sockdiag.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     filter: { type: 'string' },
     count: { type: 'string', default: '10000' },
     'no-thread': { type: 'boolean', default: false },
+    views: { type: 'boolean', default: false },
+    few: { type: 'boolean', default: false },
   },
 });
 const netns = values.netns ? { name: values.netns } : undefined;
@@ -30,7 +34,7 @@ const EXT = ['info', 'meminfo', 'skmeminfo', 'cong'];
 
 let sum = 0;
 /** Reads fields from every part of the record, so lazy decoding would be paid for too. */
-function consume(s) {
+function consumeAll(s) {
   sum += s.sport + s.dport + s.src.length + s.dst.length + s.inode + s.state.length;
   const i = s.info;
   if (i !== undefined) sum += i.rtt + i.sndCwnd + i.rcvSpace + (i.bytesAcked !== undefined ? 1 : 0);
@@ -39,15 +43,27 @@ function consume(s) {
   if (s.cong !== undefined) sum += s.cong.length;
 }
 
+/** Reads what a monitor watching round-trip times reads. */
+function consumeFew(s) {
+  sum += s.sport + s.dport + s.state.length + (s.info?.rtt ?? 0);
+}
+const consume = values.few ? consumeFew : consumeAll;
+
 const query = { netns, ext: values.ext ? EXT : undefined, readerThread: !values['no-thread'] };
 if (values.filter !== undefined) query.filter = parseFilter(values.filter);
 
 let result;
-if (values.mode === 'sync' || values.mode === 'async') {
+if (values.mode === 'sync' || values.mode === 'async' || values.mode === 'views') {
   let sockets = 0;
   let withInfo = 0;
   const t0 = performance.now();
-  if (values.mode === 'sync') {
+  if (values.mode === 'views') {
+    for (const s of inetViews(query)) {
+      sockets++;
+      if (s.info !== undefined) withInfo++;
+      consume(s);
+    }
+  } else if (values.mode === 'sync') {
     for (const s of inet(query)) {
       sockets++;
       if (s.info !== undefined) withInfo++;
@@ -85,12 +101,14 @@ if (values.mode === 'sync' || values.mode === 'async') {
   } finally {
     socket.close();
   }
+  // The datagrams stay where they are: their views' lease never ends.
+  const KEPT = { live: true };
   const decodeAll = () => {
     let sockets = 0;
     for (const d of datagrams) {
       for (const m of parseMessages(d.view, d.length)) {
         if (m.type !== d.type) continue;
-        consume(decodeInetSocket(m, IpProtocol.tcp));
+        consume(values.views ? new InetSocketView(m, IpProtocol.tcp, KEPT) : decodeInetSocket(m, IpProtocol.tcp));
         sockets++;
       }
     }
@@ -104,7 +122,7 @@ if (values.mode === 'sync' || values.mode === 'async') {
   const t1 = performance.now();
   decodeAll();
   const warmMs = performance.now() - t1;
-  result = { mode: 'decode', sockets, datagrams: datagrams.length, ms, warmMs, checksum };
+  result = { mode: values.views ? 'decode-views' : 'decode', sockets, datagrams: datagrams.length, ms, warmMs, checksum };
 } else if (values.mode === 'lookup') {
   const count = Number(values.count);
   let misses = 0;

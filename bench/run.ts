@@ -318,10 +318,46 @@ function cases(w: Workload): Case[] {
       check: jsonCount('sockets', w.expected),
     },
     {
+      id: 'lib-few',
+      label: 'library, sync, ext, reading the state, the ports and the rtt of decoded records',
+      chart: 'library, sync, ext, 4 fields read',
+      shown: 'node bench/lib-dump.mjs --mode sync --ext --few',
+      argv: libArgs('--mode', 'sync', '--ext', '--few'),
+      stdout: 'json',
+      check: jsonCount('sockets', w.expected),
+    },
+    {
+      id: 'lib-views',
+      label: 'library, sync, ext, reading the same 4 fields through views (inetViews)',
+      chart: 'library, sync, ext, 4 fields read through views',
+      shown: 'node bench/lib-dump.mjs --mode views --ext --few',
+      argv: libArgs('--mode', 'views', '--ext', '--few'),
+      stdout: 'json',
+      check: jsonCount('sockets', w.expected),
+    },
+    {
       id: 'lib-decode',
       label: 'library, decoding alone (datagrams of the ext dump received first, untimed), then again',
       shown: 'node bench/lib-dump.mjs --mode decode --ext',
       argv: libArgs('--mode', 'decode', '--ext'),
+      stdout: 'json',
+      check: jsonCount('sockets', w.expected),
+      noChart: true,
+    },
+    {
+      id: 'lib-decode-few',
+      label: 'library, decoding alone and reading the state, the ports and the rtt (datagrams received first, untimed), then again',
+      shown: 'node bench/lib-dump.mjs --mode decode --ext --few',
+      argv: libArgs('--mode', 'decode', '--ext', '--few'),
+      stdout: 'json',
+      check: jsonCount('sockets', w.expected),
+      noChart: true,
+    },
+    {
+      id: 'lib-decode-views',
+      label: 'library, reading the same 4 fields through views instead (datagrams received first, untimed), then again',
+      shown: 'node bench/lib-dump.mjs --mode decode --ext --few --views',
+      argv: libArgs('--mode', 'decode', '--ext', '--few', '--views'),
       stdout: 'json',
       check: jsonCount('sockets', w.expected),
       noChart: true,
@@ -483,7 +519,7 @@ function sizeTable(s: SizeResult): string {
     const walls = r.runs.map((x) => x.wall);
     let inproc = '';
     if (r.c.id.startsWith('lib-') && r.c.id !== 'lib-load') inproc = `dump ${fmtS(jsonOf(r, 'ms') / 1000)}`;
-    if (r.c.id === 'lib-decode') inproc = `decode ${fmtS(jsonOf(r, 'ms') / 1000)}, again ${fmtS(jsonOf(r, 'warmMs') / 1000)}`;
+    if (r.c.id.startsWith('lib-decode')) inproc = `decode ${fmtS(jsonOf(r, 'ms') / 1000)}, again ${fmtS(jsonOf(r, 'warmMs') / 1000)}`;
     if (r.c.id === 'lookup') inproc = `${fmtInt(Math.round(jsonOf(r, 'perSecond')))} lookups/s`;
     const check = r.warning ? `⚠ ${r.warning}` : r.c.check ? 'ok' : r.c.stdout === 'null' && r.outputLines ? `${fmtInt(r.outputLines)} lines` : '';
     const cpu = `${fmtS(median(r.runs.map((x) => x.user)))} + ${fmtS(median(r.runs.map((x) => x.sys)))}`;
@@ -502,9 +538,12 @@ function targetTable(s: SizeResult): string {
   const cExt = wallOf(R('c-ext'));
   ratio('library dump vs C baseline (ext)', 1.5, wallOf(R('lib-ext')), cExt, 'whole process');
   ratio('library dump vs C baseline (ext), dump alone', 1.5, jsonOf(R('lib-ext'), 'ms') / 1000, cExt, 'in-process dump / C whole process');
+  ratio('reading 4 fields of each socket through views vs of decoded records, dump alone', 1.0, jsonOf(R('lib-views'), 'ms') / 1000, jsonOf(R('lib-few'), 'ms') / 1000, 'in-process');
   // The C program spends about all its time in the kernel: it stands for what the kernel spends on the dump.
   ratio('decoding alone vs the kernel producing the data (C, ext, same one walk)', 0.5, jsonOf(R('lib-decode'), 'ms') / 1000, wallOf(R('c-ext-u')), 'in-process decode / C whole process');
   ratio('the same, decoding a second dump in the same process (JIT warm)', 0.5, jsonOf(R('lib-decode'), 'warmMs') / 1000, wallOf(R('c-ext-u')), 'in-process decode / C whole process');
+  ratio('reading 4 fields through views instead of decoding, vs the kernel', 0.5, jsonOf(R('lib-decode-views'), 'ms') / 1000, wallOf(R('c-ext-u')), 'in-process reads / C whole process');
+  ratio('the same, decoding and reading the 4 fields', 0.5, jsonOf(R('lib-decode-few'), 'ms') / 1000, wallOf(R('c-ext-u')), 'in-process decode / C whole process');
   ratio('`sockdiag -tin` vs `ss -tin`', 0.5, wallOf(R('cli-tin')), wallOf(R('ss-tin')), 'whole process');
   ratio('`sockdiag -tan` vs `ss -tan`', 1.0, wallOf(R('cli-tan')), wallOf(R('ss-tan')), 'whole process');
   ratio('`sockdiag -tin --json` vs `ss -tin`', 1.0, wallOf(R('cli-json')), wallOf(R('ss-tin')), 'whole process');
@@ -567,7 +606,7 @@ function report(all: SizeResult[], started: Date, totalS: number): string {
       'Each run is a whole process under `bench/timeit.c` (fork/exec/wait4: wall time from CLOCK_MONOTONIC, peak RSS from ru_maxrss); GNU time is not used because it prints wall time in hundredths of a second. ' +
       'Tables show medians. Output goes to /dev/null. `ss` runs through `ip netns exec` (floor shown as its own row); `sockdiag`, the C baseline and the library enter the namespace themselves with setns. ' +
       `The JavaScript runs from a snapshot of \`dist/\` taken after \`npm run build\`; \`sockdiag\` is \`${BIN_PATH}\` run as npm links it (the bundled command; its first lines, a sh launcher, drop NODE_EXTRA_CA_CERTS and start node on it). Before each timed run the harness waits (bounded) for the machine to be quiet, and records how busy it was. ` +
-      '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over the package entry, the bundle in `dist/lib` (`bench/lib-dump.mjs`) and read fields of every decoded record; "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps ahead of decoding, so that the work of the kernel overlaps it: on the kernel worker threads of io_uring, unless the row says otherwise.',
+      '"ext" means INET_DIAG_INFO + MEMINFO + SKMEMINFO + CONG were requested. The library rows run plain ESM over the package entry, the bundle in `dist/lib` (`bench/lib-dump.mjs`) and read fields of every decoded record (the "4 fields" rows read only the state, the ports and the rtt of tcp_info, of decoded records or through the views of `inetViews()`); "in-process" is `performance.now()` around the dump loop alone. The library and the command receive long dumps ahead of decoding, so that the work of the kernel overlaps it: on the kernel worker threads of io_uring, unless the row says otherwise.',
     '',
   );
   for (const s of [...all].reverse()) {
