@@ -3,15 +3,19 @@
  * decode, for every struct and attribute set of the schema: from random bytes of
  * every payload length a kernel may send (shorter ones from older kernels, longer
  * ones from newer), and from random attribute sets with each variant selector. A
- * view whose lease has ended throws instead of reading.
+ * view whose lease has ended throws instead of reading; bad bytes give the decoders'
+ * DecodeError; a schema field named like a view's own stops the generator.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InetDiagAttrsType, InetDiagAttrsView } from '../../generated/inet_diag.js';
+import { decodeTcpInfo, TCP_INFO_MIN_SIZE } from '../../generated/tcp.js';
 import { generate } from '../../generator/main.js';
+import { DecodeError } from '../../runtime/codec.js';
 import { DatagramLease } from '../../runtime/lease.js';
 import { copySchema, osTempDir, SCHEMA_DIR, snapshotModules } from '../helpers/generation.js';
-import { setsWithModule, structsWithModule } from '../helpers/model-values.js';
+import { concat, exactView, rawAttr, setsWithModule, structsWithModule } from '../helpers/model-values.js';
 import { checkAttrSetView, checkStructView } from '../helpers/properties.js';
 
 const { schema, modules } = snapshotModules('views');
@@ -42,5 +46,28 @@ describe('names a view keeps for itself', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('views of bad bytes fail as the decoders do', () => {
+  const attrs = (...parts: Uint8Array[]) => new InetDiagAttrsView(exactView(concat(...parts)), 0, concat(...parts).length, new DatagramLease());
+  const mark = InetDiagAttrsType.mark;
+  const info = InetDiagAttrsType.info;
+
+  it('an attribute whose length overruns the set, or is below its header, is a DecodeError, not a hang', () => {
+    expect(() => attrs(rawAttr(mark, [1, 0, 0, 0], { len: 40 })).mark).toThrow(DecodeError);
+    expect(() => attrs(rawAttr(InetDiagAttrsType.cong, [0x41, 0]), rawAttr(mark, [1, 0, 0, 0], { len: 2 })).mark).toThrow(DecodeError);
+    // An attribute found before the bad one reads as the decoder reads it.
+    const before = attrs(rawAttr(InetDiagAttrsType.cong, [0x62, 0x62, 0x72, 0]), rawAttr(mark, [1, 0, 0, 0], { len: 2 }));
+    expect(before.cong).toBe('bbr');
+  });
+
+  it('a payload too short for its type is a DecodeError; one shorter than the struct reads the members it has', () => {
+    expect(() => attrs(rawAttr(mark, [1, 0])).mark).toThrow(/INET_DIAG_MARK.*needs 4 bytes, got 2/);
+    expect(() => attrs(rawAttr(info, new Array(TCP_INFO_MIN_SIZE - 1).fill(0))).info).toThrow(/struct tcp_info.*needs 104 bytes/);
+    const short = attrs(rawAttr(info, new Array(TCP_INFO_MIN_SIZE).fill(1))).info!;
+    expect(short.state).toBe(1);
+    expect(short.minRtt).toBeUndefined();
+    expect(short.decode()).toEqual(decodeTcpInfo(exactView(new Uint8Array(TCP_INFO_MIN_SIZE).fill(1)), 0, TCP_INFO_MIN_SIZE));
   });
 });
