@@ -4,20 +4,15 @@
  */
 import type { SourceFile } from 'ts-morph';
 import { docLines, type ModuleContext } from './emit-context.js';
-import type { Attribute, AttributeSet, IntType } from './model.js';
+import { getter, intSize, is64, isInt } from './int-types.js';
+import type { Attribute, AttributeSet } from './model.js';
 
-const intSize: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
-const getter: Record<IntType, string> = {
-  u8: 'getUint8', u16: 'getUint16', u32: 'getUint32', u64: 'getBigUint64',
-  s8: 'getInt8', s16: 'getInt16', s32: 'getInt32', s64: 'getBigInt64',
-};
-const is64 = (t: string) => t === 'u64' || t === 's64';
-const isInt = (t: string): t is IntType => t in intSize;
 
 /** Attributes that carry a value (not reserved ids or padding). */
 const valued = (s: AttributeSet) => s.attributes.filter((a) => a.type !== 'unused' && a.type !== 'pad');
 
-function attrType(a: Attribute, ctx: ModuleContext): string {
+/** The TypeScript type of an attribute's value; with `views`, structs and nested sets as their views. */
+export function attrType(a: Attribute, ctx: ModuleContext, views = false): string {
   if (isInt(a.type)) return is64(a.type) ? 'bigint' : 'number';
   switch (a.type) {
     case 'flag':
@@ -25,9 +20,9 @@ function attrType(a: Attribute, ctx: ModuleContext): string {
     case 'string':
       return 'string';
     case 'nest':
-      return ctx.use(a.nested!, 'set');
+      return ctx.use(a.nested!, views ? 'view' : 'set');
     default:
-      if (a.struct) return ctx.use(a.struct, 'struct');
+      if (a.struct) return ctx.use(a.struct, views ? 'view' : 'struct');
       if (a.subType) return is64(a.subType) ? 'bigint[]' : 'number[]';
       return 'Uint8Array';
   }

@@ -4,14 +4,9 @@
 import type { SourceFile } from 'ts-morph';
 import { docLines, type ModuleContext } from './emit-context.js';
 import type { IntType, Member, StructDef } from './model.js';
+import { getter, intSize, is64 } from './int-types.js';
 import { upperSnake } from './names.js';
 
-const getter: Record<IntType, string> = {
-  u8: 'getUint8', u16: 'getUint16', u32: 'getUint32', u64: 'getBigUint64',
-  s8: 'getInt8', s16: 'getInt16', s32: 'getInt32', s64: 'getBigInt64',
-};
-const intSize: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
-const is64 = (t: string) => t === 'u64' || t === 's64';
 
 /** The TypeScript type of a member's decoded value. */
 export function memberType(m: Member, ctx: ModuleContext): string {

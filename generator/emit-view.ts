@@ -8,17 +8,13 @@
 import { Scope, type SourceFile } from 'ts-morph';
 import { docLines, type ModuleContext } from './emit-context.js';
 import { decoderName, memberNote, memberType, readExpr } from './emit-struct.js';
-import type { Attribute, AttributeSet, IntType, Member, StructDef } from './model.js';
+import { attrType } from './emit-attrs.js';
+import { getter, intSize, is64, isInt } from './int-types.js';
+import type { Attribute, AttributeSet, Member, StructDef } from './model.js';
 
 /** Names a view class uses for itself: a member or attribute of the same name would hide them. */
 const RESERVED = new Set(['data', 'at', 'byteLength', 'lease', 'addressFamily', 'selector', 'decode', 'constructor']);
 
-const intSize: Record<IntType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
-const getter: Record<IntType, string> = {
-  u8: 'getUint8', u16: 'getUint16', u32: 'getUint32', u64: 'getBigUint64',
-  s8: 'getInt8', s16: 'getInt16', s32: 'getInt32', s64: 'getBigInt64',
-};
-const isInt = (t: string): t is IntType => t in intSize;
 
 function checkName(name: string, owner: string, place: { file: string; line: number }): void {
   if (RESERVED.has(name)) throw new Error(`${place.file}:${place.line}: ${owner} has a field named '${name}', which its generated view uses for itself`);
@@ -99,23 +95,6 @@ export function emitStructView(sf: SourceFile, s: StructDef, ctx: ModuleContext)
   });
 }
 
-/** The type an attribute's getter returns. */
-function attrViewType(a: Attribute, struct: string | undefined, ctx: ModuleContext): string {
-  if (struct) return ctx.use(struct, 'view');
-  if (isInt(a.type)) return a.type === 'u64' || a.type === 's64' ? 'bigint' : 'number';
-  switch (a.type) {
-    case 'flag':
-      return 'true';
-    case 'string':
-      return 'string';
-    case 'nest':
-      return ctx.use(a.nested!, 'view');
-    default:
-      if (a.subType) return a.subType === 'u64' || a.subType === 's64' ? 'bigint[]' : 'number[]';
-      return 'Uint8Array';
-  }
-}
-
 /** The expression of an attribute's value, its payload at `p` with `n` bytes. */
 function attrViewExpr(a: Attribute, struct: string | undefined, ctx: ModuleContext): string {
   if (struct) return `new ${ctx.use(struct, 'view')}(this.data, p, n, this.lease)`;
@@ -133,7 +112,7 @@ function attrViewExpr(a: Attribute, struct: string | undefined, ctx: ModuleConte
     default: {
       if (a.subType) {
         const signed = a.subType.startsWith('s') ? ', true' : '';
-        if (a.subType === 'u64' || a.subType === 's64') return `${ctx.rt('readBigArray')}(this.data, p, n${signed})`;
+        if (is64(a.subType)) return `${ctx.rt('readBigArray')}(this.data, p, n${signed})`;
         return `${ctx.rt('readArray')}(this.data, p, n, ${intSize[a.subType]}${signed})`;
       }
       return `${ctx.rt('copyBytes')}(this.data, p, n)`;
@@ -160,7 +139,7 @@ export function emitAttributeSetView(sf: SourceFile, s: AttributeSet, ctx: Modul
       lines.push('if (p < 0) return undefined;');
       lines.push(`const n = ${length}(this.data, p);`);
       lines.push(`return ${attrViewExpr(a, g.struct, ctx)};`);
-      return { name: g.name, returnType: `${attrViewType(a, g.struct, ctx)} | undefined`, docs: [g.doc], statements: lines };
+      return { name: g.name, returnType: `${attrType({ ...a, struct: g.struct }, ctx, true)} | undefined`, docs: [g.doc], statements: lines };
     });
   });
   const selectorParam = selectors.length ? [{ name: 'selector', type: 'number | undefined', scope: Scope.Private, isReadonly: true, initializer: 'undefined' }] : [];
