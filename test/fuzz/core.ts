@@ -29,8 +29,10 @@ import { NlmAckFlags, NlmFlags, NlmGetFlags, NlmsgType } from '../../generated/n
 import { AddressFamily } from '../../generated/socket.js';
 import { FAMILIES, type FamilyName } from '../../query/families.js';
 import { decodeInetSocket } from '../../query/inet.js';
+import { InetSocketView } from '../../query/inet-view.js';
 import { decodeUnixSocket } from '../../query/unix.js';
 import { DecodeError } from '../../runtime/codec.js';
+import { FOREVER } from '../../runtime/lease.js';
 import { NetlinkError } from '../../runtime/errors.js';
 import { parseMessages, Reply, type NetlinkMessage } from '../../runtime/netlink-socket.js';
 import { families, intBytes, isIntType, structValueArb } from '../helpers/model-values.js';
@@ -62,7 +64,7 @@ type Run = (view: DataView, offset: number, length: number, c: FuzzCase) => unkn
 
 export interface Target {
   name: string;
-  kind: 'struct' | 'set' | 'export' | 'framing' | 'reply' | 'query';
+  kind: 'struct' | 'set' | 'export' | 'framing' | 'reply' | 'query' | 'view';
   run: Run;
   /** DecodeError offsets count from the start of the input (framing: the datagram), not from the view. */
   inputRelative?: boolean;
@@ -71,6 +73,28 @@ export interface Target {
 }
 
 type Fn = (...a: unknown[]) => unknown;
+type ViewClass = new (...a: unknown[]) => object;
+
+/** How deep readView follows views within views (nested attribute sets); decode() has its own limit. */
+const VIEW_DEPTH = 40;
+
+/**
+ * Reads a view whole, as a caller reading every field would: each getter (those of the
+ * view classes it extends too), the views they return in turn, and decode(). Returns
+ * what the getters gave.
+ */
+function readView(view: unknown, depth = 0): unknown {
+  if (view === null || typeof view !== 'object' || typeof (view as { decode?: unknown }).decode !== 'function') return view;
+  const out: Record<string, unknown> = {};
+  if (depth > VIEW_DEPTH) return out;
+  for (let p = Object.getPrototypeOf(view) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if (d.get && !(k in out)) out[k] = readView((view as Record<string, unknown>)[k], depth + 1);
+    }
+  }
+  (view as { decode(): unknown }).decode();
+  return out;
+}
 type Module = Record<string, unknown>;
 
 // Reply parameters of the framing target.
@@ -145,6 +169,9 @@ async function build(): Promise<Fuzz> {
       covered.add(`${f.module}.decode${d.tsName}`);
       const needsFamily = d.needsFamily;
       targets.set(`struct:${d.name}`, { name: `struct:${d.name}`, kind: 'struct', run: (v, o, l, c) => (needsFamily ? decode(v, o, l, c.family) : decode(v, o, l)) });
+      const View = mod[`${d.tsName}View`] as ViewClass | undefined;
+      if (typeof View !== 'function') missing.push(`${f.module}: ${d.tsName}View (struct ${d.name})`);
+      else targets.set(`view:struct:${d.name}`, { name: `view:struct:${d.name}`, kind: 'view', run: (v, o, l, c) => readView(needsFamily ? new View(v, o, l, c.family) : new View(v, o, l)) });
     }
   }
   // Attribute sets.
@@ -161,6 +188,9 @@ async function build(): Promise<Fuzz> {
       const selectors = [undefined, ...new Set(set.attributes.flatMap((a) => a.variants?.list.map((x) => x.value) ?? [])), 0xfff];
       const sel = (c: FuzzCase) => (selectors.length > 2 ? selectors[c.aux % selectors.length] : undefined);
       targets.set(`set:${set.name}`, { name: `set:${set.name}`, kind: 'set', run: (v, o, l, c) => decode(v, o, l, undefined, sel(c)) });
+      const View = mod[`${set.tsName}View`] as ViewClass | undefined;
+      if (typeof View !== 'function') missing.push(`${f.module}: ${set.tsName}View (attribute set ${set.name})`);
+      else targets.set(`view:set:${set.name}`, { name: `view:set:${set.name}`, kind: 'view', run: (v, o, l, c) => readView(new View(v, o, l, FOREVER, sel(c))) });
     }
   }
   // Any other exported decoder: random bytes, with a family argument in case it takes one.
@@ -176,6 +206,7 @@ async function build(): Promise<Fuzz> {
   targets.set('framing', { name: 'framing', kind: 'framing', run: runFraming, inputRelative: true, netlinkErrorAllowed: true });
   targets.set('reply', { name: 'reply', kind: 'reply', run: runReply, inputRelative: true, netlinkErrorAllowed: true });
   targets.set('query:inet', { name: 'query:inet', kind: 'query', run: (v, o, l, c) => decodeInetSocket(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length]) });
+  targets.set('view:inet', { name: 'view:inet', kind: 'view', run: (v, o, l, c) => readView(new InetSocketView(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length] ?? 6, FOREVER)) });
   targets.set('query:unix', { name: 'query:unix', kind: 'query', run: (v, o, l) => decodeUnixSocket(message(v, o, l)) });
   for (const family of Object.keys(FAMILIES) as FamilyName[]) {
     targets.set(`query:${family}`, { name: `query:${family}`, kind: 'query', run: (v, o, l) => FAMILIES[family].decode(message(v, o, l)) });
@@ -320,6 +351,11 @@ async function build(): Promise<Fuzz> {
     .map(([ms, tail]) => concat(...ms, tail ?? new Uint8Array(0)));
 
   const kinds: { weight: number; arbitrary: fc.Arbitrary<FuzzCase> }[] = [];
+  // The views read the same bytes as the decoders: the same inputs, read through every getter.
+  const viewOf = (arb: fc.Arbitrary<FuzzCase>) => arb.map((c) => ({ ...c, target: `view:${c.target}` }));
+  if (structTargets.length) kinds.push({ weight: 1, arbitrary: viewOf(fc.constantFrom(...structTargets).chain((s) => caseOf(`struct:${s.name}`, structBytes(s)))) });
+  if (setTargets.length) kinds.push({ weight: 2, arbitrary: viewOf(fc.constantFrom(...setTargets).chain((set) => caseOf(`set:${set.name}`, fc.oneof(setBytes(set, 3), fc.uint8Array({ maxLength: 96, size: 'max' }))))) });
+  kinds.push({ weight: 1, arbitrary: caseOf('view:inet', fc.oneof(inetBody, mutatedInet, fc.uint8Array({ maxLength: 100, size: 'max' }))) });
   if (structTargets.length) kinds.push({ weight: 3, arbitrary: fc.constantFrom(...structTargets).chain((s) => caseOf(`struct:${s.name}`, structBytes(s))) });
   if (setTargets.length) kinds.push({ weight: 4, arbitrary: fc.constantFrom(...setTargets).chain((set) => caseOf(`set:${set.name}`, fc.oneof(setBytes(set, 3), fc.uint8Array({ maxLength: 96, size: 'max' })))) });
   if (exportTargets.length) kinds.push({ weight: 1, arbitrary: fc.constantFrom(...exportTargets).chain((t) => caseOf(t, fc.uint8Array({ maxLength: 128, size: 'max' }))) });

@@ -59,11 +59,12 @@ function expectAllowed(c: FuzzCase, slowMs = 1000): string {
 }
 
 describe('the fuzz targets', () => {
-  it('cover every struct and attribute set of the schema, and every exported decode* function', () => {
+  it('cover every struct and attribute set of the schema, their views, and every exported decode* function', () => {
     expect(fz.missing, 'schema items without a generated decoder: run npm run generate').toEqual([]);
     const structs = [...fz.schema.structs.keys()].map((n) => `struct:${n}`);
     const sets = [...fz.schema.sets.keys()].map((n) => `set:${n}`);
-    for (const t of [...structs, ...sets, 'framing', 'reply', 'query:inet', 'query:unix']) expect(fz.targets.has(t), t).toBe(true);
+    const views = [...structs, ...sets].map((t) => `view:${t}`);
+    for (const t of [...structs, ...sets, ...views, 'framing', 'reply', 'query:inet', 'query:unix', 'view:inet']) expect(fz.targets.has(t), t).toBe(true);
     // Any decode* export the schema walk did not find is fuzzed too (as random bytes); list them so they are seen.
     expect(fz.extraExports).toEqual([]);
   });
