@@ -5,7 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const run = (name: string) => promisify(execFile)('npx', ['tsx', `examples/${name}`], { encoding: 'utf8' });
+const run = (name: string) => promisify(execFile)('npx', ['tsx', ...`examples/${name}`.split(' ')], { encoding: 'utf8' });
 const server = createServer();
 let port = 0;
 
@@ -28,6 +28,17 @@ describe('examples', () => {
     try {
       const { stdout } = await run('tcp-info.ts');
       expect(stdout).toMatch(new RegExp(`:${client.localPort} -> 127\\.0\\.0\\.1:${port} rtt=[\\d.]+ms cwnd=\\d+ wscale=\\d+,\\d+`));
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('slowest.ts lists connections with their rtt, ours among them when few are open', async () => {
+    const client = createConnection(port, '127.0.0.1');
+    await once(client, 'connect');
+    try {
+      const { stdout } = await run('slowest.ts 100000');
+      expect(stdout).toMatch(new RegExp(`:${client.localPort} -> 127\\.0\\.0\\.1:${port} rtt=[\\d.]+ms`));
     } finally {
       client.destroy();
     }
