@@ -15,7 +15,6 @@ import type { Attribute, AttributeSet, Member, StructDef } from './model.js';
 /** Names a view class uses for itself: a member or attribute of the same name would hide them. */
 const RESERVED = new Set(['data', 'at', 'byteLength', 'lease', 'addressFamily', 'selector', 'decode', 'constructor']);
 
-
 function checkName(name: string, owner: string, place: { file: string; line: number }): void {
   if (RESERVED.has(name)) throw new Error(`${place.file}:${place.line}: ${owner} has a field named '${name}', which its generated view uses for itself`);
 }
