@@ -43,21 +43,23 @@ export function encodeIntArray(values: readonly (number | bigint)[], size: numbe
 }
 
 /**
- * The payload offset of the first attribute of `type` among the attributes in
- * `length` bytes at `offset`, or -1 when there is none; its payload length is
- * {@link attributePayloadLength}. For views, which look up an attribute when it is read.
+ * The payload offset of the last attribute of `type` among the attributes in `length`
+ * bytes at `offset` (the decoders keep the last one too), or -1 when there is none;
+ * its payload length is {@link attributePayloadLength}. For views, which look an
+ * attribute up when it is read. Every attribute is walked, with the decoders' checks.
  * @throws DecodeError when an attribute's length overruns, as the generated decoders do.
  */
 export function findAttribute(view: DataView, offset: number, length: number, type: number, what: string): number {
+  let found = -1;
   const end = offset + length;
   while (end - offset >= NLA_HDRLEN) {
     const len = view.getUint16(offset, LE);
     const t = view.getUint16(offset + 2, LE) & NLA_TYPE_MASK;
     if (len < NLA_HDRLEN || len > end - offset) throw new DecodeError(`${what} attribute ${t}`, offset, `length ${len} with ${end - offset} bytes left`);
-    if (t === type) return offset + NLA_HDRLEN;
+    if (t === type) found = offset + NLA_HDRLEN;
     offset += pad(len);
   }
-  return -1;
+  return found;
 }
 
 /** The payload length of the attribute whose payload starts at `payload` (from {@link findAttribute}). */

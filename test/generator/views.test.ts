@@ -57,9 +57,16 @@ describe('views of bad bytes fail as the decoders do', () => {
   it('an attribute whose length overruns the set, or is below its header, is a DecodeError, not a hang', () => {
     expect(() => attrs(rawAttr(mark, [1, 0, 0, 0], { len: 40 })).mark).toThrow(DecodeError);
     expect(() => attrs(rawAttr(InetDiagAttrsType.cong, [0x41, 0]), rawAttr(mark, [1, 0, 0, 0], { len: 2 })).mark).toThrow(DecodeError);
-    // An attribute found before the bad one reads as the decoder reads it.
+    // An attribute before the bad one too: the view walks them all, as decode() does.
     const before = attrs(rawAttr(InetDiagAttrsType.cong, [0x62, 0x62, 0x72, 0]), rawAttr(mark, [1, 0, 0, 0], { len: 2 }));
-    expect(before.cong).toBe('bbr');
+    expect(() => before.cong).toThrow(DecodeError);
+    expect(() => before.decode()).toThrow(DecodeError);
+  });
+
+  it('of an attribute sent twice, the view reads the last, as the decoder keeps it', () => {
+    const twice = attrs(rawAttr(mark, [1, 0, 0, 0]), rawAttr(InetDiagAttrsType.cong, [0x62, 0x62, 0x72, 0]), rawAttr(mark, [2, 0, 0, 0]));
+    expect(twice.mark).toBe(2);
+    expect(twice.decode().mark).toBe(2);
   });
 
   it('a payload too short for its type is a DecodeError; one shorter than the struct reads the members it has', () => {
