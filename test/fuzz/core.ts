@@ -26,7 +26,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { loadSchema } from '../../generator/load.js';
 import type { AttributeSet, Schema, StructDef } from '../../generator/model.js';
 import { NlmAckFlags, NlmFlags, NlmGetFlags, NlmsgType } from '../../generated/netlink.js';
-import { AddressFamily } from '../../generated/socket.js';
+import { AddressFamily, IpProtocol } from '../../generated/socket.js';
 import { FAMILIES, type FamilyName } from '../../query/families.js';
 import { decodeInetSocket } from '../../query/inet.js';
 import { InetSocketView } from '../../query/inet-view.js';
@@ -206,7 +206,7 @@ async function build(): Promise<Fuzz> {
   targets.set('framing', { name: 'framing', kind: 'framing', run: runFraming, inputRelative: true, netlinkErrorAllowed: true });
   targets.set('reply', { name: 'reply', kind: 'reply', run: runReply, inputRelative: true, netlinkErrorAllowed: true });
   targets.set('query:inet', { name: 'query:inet', kind: 'query', run: (v, o, l, c) => decodeInetSocket(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length]) });
-  targets.set('view:inet', { name: 'view:inet', kind: 'view', run: (v, o, l, c) => readView(new InetSocketView(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length] ?? 6, FOREVER)) });
+  targets.set('view:inet', { name: 'view:inet', kind: 'view', run: (v, o, l, c) => readView(new InetSocketView(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length] ?? IpProtocol.tcp, FOREVER)) });
   targets.set('query:unix', { name: 'query:unix', kind: 'query', run: (v, o, l) => decodeUnixSocket(message(v, o, l)) });
   for (const family of Object.keys(FAMILIES) as FamilyName[]) {
     targets.set(`query:${family}`, { name: `query:${family}`, kind: 'query', run: (v, o, l) => FAMILIES[family].decode(message(v, o, l)) });
