@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { expect } from 'vitest';
-import { SockDiag, type InetSocket } from '../../query/index.js';
+import { SockDiag, StaleViewError, type InetSocket, type InetSocketView } from '../../query/index.js';
 import { NetlinkError, SyscallError } from '../../runtime/errors.js';
 import { Holder, Netns } from './netns.js';
 
@@ -86,6 +86,28 @@ export function wholeDump(m: ManySockets, stats: () => { jobs: number; datagrams
   expect(got).toEqual(m.expected);
   expect(after.jobs - before.jobs).toBe(1);
   expect(after.datagrams - before.datagrams).toBeGreaterThan(slots);
+}
+
+/**
+ * The dump read through views, by a consumer slower than the kernel: every view reads
+ * what the socket's own reads decode, though the receiver fills every slot and reuses
+ * them; a view kept from the first datagram throws once its slot has been reused.
+ */
+export function viewsDump(m: ManySockets, stats: () => { jobs: number; datagrams: number }, slots: number): void {
+  const before = stats();
+  using diag = SockDiag.open({ netns: m.ns.spec });
+  const got: string[] = [];
+  let first: InetSocketView | undefined;
+  for (const v of diag.inetViews({ ext: [...EXT] })) {
+    first ??= v;
+    got.push(key(v));
+    busy(0.05);
+  }
+  const after = stats();
+  expect(got.sort()).toEqual(m.expected);
+  expect(after.jobs - before.jobs).toBe(1);
+  expect(after.datagrams - before.datagrams).toBeGreaterThan(slots);
+  expect(() => first!.sport).toThrow(StaleViewError);
 }
 
 /** A consumer slower than the kernel: the receiver fills every slot, waits for it, and loses nothing. */

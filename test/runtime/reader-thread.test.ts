@@ -11,7 +11,7 @@ import { readerThreadReady, readerThreadStats } from '../../runtime/reader-threa
 import { SLOTS } from '../../runtime/reader-layout.js';
 import { SockDiag } from '../../query/index.js';
 import { LARGE_DUMP_SOCKETS, socketsInUse } from '../../query/large-dump.js';
-import { closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
+import { closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, viewsDump, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
 import { kernelTestsSkipReason, type Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason();
@@ -38,6 +38,10 @@ describe.skipIf(!!skipReason)(`the reader thread in a private network namespace$
 
   it('waits for the consumer when every slot is full, and loses nothing', () => {
     slowConsumer(fixture);
+  });
+
+  it('serves a dump read through views: each reads its socket while its slot holds it, and throws after', () => {
+    viewsDump(fixture, readerThreadStats, SLOTS);
   });
 
   it('receives async dumps too', async () => {

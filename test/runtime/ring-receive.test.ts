@@ -15,7 +15,7 @@ import { AddressFamily } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
 import { NetlinkSocket } from '../../runtime/netlink-socket.js';
 import { SockDiag } from '../../query/index.js';
-import { busy, closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
+import { busy, closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, viewsDump, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
 import { kernelTestsSkipReason, type Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason() ?? (startRingReceiver() ? undefined : 'io_uring is not available here (io_uring_setup failed)');
@@ -41,6 +41,10 @@ describe.skipIf(!!skipReason)(`the io_uring receiver in a private network namesp
 
   it('waits for the consumer when every slot is full, and loses nothing', () => {
     slowConsumer(fixture);
+  });
+
+  it('serves a dump read through views: each reads its socket while its slot holds it, and throws after', () => {
+    viewsDump(fixture, ringReceiverStats, RING_SLOTS);
   });
 
   it('stops when the consumer stops early, leaving the socket ready for the next dump', () => {
