@@ -110,6 +110,20 @@ export function viewsDump(m: ManySockets, stats: () => { jobs: number; datagrams
   expect(() => first!.sport).toThrow(StaleViewError);
 }
 
+/** {@link viewsDump} on the event loop (inetViewsAsync). */
+export async function viewsDumpAsync(m: ManySockets): Promise<void> {
+  using diag = SockDiag.open({ netns: m.ns.spec });
+  const got: string[] = [];
+  let first: InetSocketView | undefined;
+  for await (const v of diag.inetViewsAsync({ ext: [...EXT] })) {
+    first ??= v;
+    got.push(key(v));
+    busy(0.05);
+  }
+  expect(got.sort()).toEqual(m.expected);
+  expect(() => first!.sport).toThrow(StaleViewError);
+}
+
 /** A consumer slower than the kernel: the receiver fills every slot, waits for it, and loses nothing. */
 export function slowConsumer(m: ManySockets): void {
   using diag = SockDiag.open({ netns: m.ns.spec });

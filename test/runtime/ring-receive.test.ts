@@ -15,7 +15,7 @@ import { AddressFamily } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
 import { NetlinkSocket } from '../../runtime/netlink-socket.js';
 import { SockDiag } from '../../query/index.js';
-import { busy, closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, viewsDump, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
+import { busy, closeInTheMiddle, EXT, kernelErrorThenWhole, key, openManySockets, slowConsumer, viewsDump, viewsDumpAsync, wholeDump, type ManySockets } from '../helpers/many-sockets.js';
 import { kernelTestsSkipReason, type Netns, REPO } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason() ?? (startRingReceiver() ? undefined : 'io_uring is not available here (io_uring_setup failed)');
@@ -45,6 +45,10 @@ describe.skipIf(!!skipReason)(`the io_uring receiver in a private network namesp
 
   it('serves a dump read through views: each reads its socket while its slot holds it, and throws after', () => {
     viewsDump(fixture, ringReceiverStats, RING_SLOTS);
+  });
+
+  it('serves a dump read through views on the event loop too', async () => {
+    await viewsDumpAsync(fixture);
   });
 
   it('stops when the consumer stops early, leaving the socket ready for the next dump', () => {
