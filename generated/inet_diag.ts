@@ -405,6 +405,11 @@ export class InetDiagSockidView {
     if (!this.lease.live) staleView('struct inet_diag_sockid');
     return decodeInetDiagSockid(this.data, this.at, this.byteLength, this.addressFamily);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagSockid {
+    return this.decode();
+  }
 }
 
 /**
@@ -644,6 +649,11 @@ export class InetDiagReqView {
     if (!this.lease.live) staleView('struct inet_diag_req');
     return decodeInetDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -859,6 +869,11 @@ export class InetDiagReqV2View {
     if (!this.lease.live) staleView('struct inet_diag_req_v2');
     return decodeInetDiagReqV2(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagReqV2 {
+    return this.decode();
+  }
 }
 
 /**
@@ -1073,6 +1088,11 @@ export class InetDiagReqRawView {
   decode(): InetDiagReqRaw {
     if (!this.lease.live) staleView('struct inet_diag_req_raw');
     return decodeInetDiagReqRaw(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagReqRaw {
+    return this.decode();
   }
 }
 
@@ -1385,6 +1405,11 @@ export class InetDiagMsgView {
     if (!this.lease.live) staleView('struct inet_diag_msg');
     return decodeInetDiagMsg(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagMsg {
+    return this.decode();
+  }
 }
 
 /**
@@ -1576,6 +1601,11 @@ export class InetDiagBcOpView {
     if (!this.lease.live) staleView('struct inet_diag_bc_op');
     return decodeInetDiagBcOp(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagBcOp {
+    return this.decode();
+  }
 }
 
 /**
@@ -1714,6 +1744,11 @@ export class InetDiagHostcondView {
     if (!this.lease.live) staleView('struct inet_diag_hostcond');
     return decodeInetDiagHostcond(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagHostcond {
+    return this.decode();
+  }
 }
 
 /**
@@ -1825,6 +1860,11 @@ export class InetDiagMarkcondView {
   decode(): InetDiagMarkcond {
     if (!this.lease.live) staleView('struct inet_diag_markcond');
     return decodeInetDiagMarkcond(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagMarkcond {
+    return this.decode();
   }
 }
 
@@ -1985,6 +2025,11 @@ export class InetDiagMeminfoView {
   decode(): InetDiagMeminfo {
     if (!this.lease.live) staleView('struct inet_diag_meminfo');
     return decodeInetDiagMeminfo(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagMeminfo {
+    return this.decode();
   }
 }
 
@@ -2332,6 +2377,11 @@ export class InetDiagSockoptView {
     if (!this.lease.live) staleView('struct inet_diag_sockopt');
     return decodeInetDiagSockopt(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagSockopt {
+    return this.decode();
+  }
 }
 
 /**
@@ -2491,6 +2541,11 @@ export class TcpvegasInfoView {
   decode(): TcpvegasInfo {
     if (!this.lease.live) staleView('struct tcpvegas_info');
     return decodeTcpvegasInfo(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TcpvegasInfo {
+    return this.decode();
   }
 }
 
@@ -2680,6 +2735,11 @@ export class TcpDctcpInfoView {
     if (!this.lease.live) staleView('struct tcp_dctcp_info');
     return decodeTcpDctcpInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TcpDctcpInfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -2868,6 +2928,11 @@ export class TcpBbrInfoView {
     if (!this.lease.live) staleView('struct tcp_bbr_info');
     return decodeTcpBbrInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TcpBbrInfo {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link InetDiagReqAttrs}. */
@@ -3016,6 +3081,11 @@ export class InetDiagReqAttrsView {
   decode(): InetDiagReqAttrs {
     if (!this.lease.live) staleView('inet-diag-req-attrs attributes');
     return decodeInetDiagReqAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagReqAttrs {
+    return this.decode();
   }
 }
 
@@ -3705,6 +3775,11 @@ export class InetDiagAttrsView {
     if (!this.lease.live) staleView('inet-diag-attrs attributes');
     return decodeInetDiagAttrs(this.data, this.at, this.byteLength, undefined, this.selector);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagAttrs {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link InetDiagUlpInfo}. */
@@ -3849,5 +3924,10 @@ export class InetDiagUlpInfoView {
   decode(): InetDiagUlpInfo {
     if (!this.lease.live) staleView('inet-diag-ulp-info attributes');
     return decodeInetDiagUlpInfo(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): InetDiagUlpInfo {
+    return this.decode();
   }
 }

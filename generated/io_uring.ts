@@ -676,6 +676,11 @@ export class IoSqringOffsetsView {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
     return decodeIoSqringOffsets(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): IoSqringOffsets {
+    return this.decode();
+  }
 }
 
 /**
@@ -963,6 +968,11 @@ export class IoCqringOffsetsView {
   decode(): IoCqringOffsets {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
     return decodeIoCqringOffsets(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): IoCqringOffsets {
+    return this.decode();
   }
 }
 
@@ -1267,6 +1277,11 @@ export class IoUringParamsView {
   decode(): IoUringParams {
     if (!this.lease.live) staleView('struct io_uring_params');
     return decodeIoUringParams(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): IoUringParams {
+    return this.decode();
   }
 }
 
@@ -1672,6 +1687,11 @@ export class IoUringSqeView {
     if (!this.lease.live) staleView('struct io_uring_sqe');
     return decodeIoUringSqe(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): IoUringSqe {
+    return this.decode();
+  }
 }
 
 /**
@@ -1807,5 +1827,10 @@ export class IoUringCqeView {
   decode(): IoUringCqe {
     if (!this.lease.live) staleView('struct io_uring_cqe');
     return decodeIoUringCqe(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): IoUringCqe {
+    return this.decode();
   }
 }

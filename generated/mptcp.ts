@@ -899,6 +899,11 @@ export class MptcpInfoView {
     if (!this.lease.live) staleView('struct mptcp_info');
     return decodeMptcpInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): MptcpInfo {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link MptcpSubflowAttrs}. */
@@ -1239,5 +1244,10 @@ export class MptcpSubflowAttrsView {
   decode(): MptcpSubflowAttrs {
     if (!this.lease.live) staleView('mptcp-subflow-attrs attributes');
     return decodeMptcpSubflowAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): MptcpSubflowAttrs {
+    return this.decode();
   }
 }

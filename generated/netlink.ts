@@ -562,6 +562,11 @@ export class NlmsghdrView {
     if (!this.lease.live) staleView('struct nlmsghdr');
     return decodeNlmsghdr(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): Nlmsghdr {
+    return this.decode();
+  }
 }
 
 /**
@@ -674,6 +679,11 @@ export class NlmsgerrView {
     if (!this.lease.live) staleView('struct nlmsgerr');
     return decodeNlmsgerr(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): Nlmsgerr {
+    return this.decode();
+  }
 }
 
 /**
@@ -785,6 +795,11 @@ export class NlattrView {
   decode(): Nlattr {
     if (!this.lease.live) staleView('struct nlattr');
     return decodeNlattr(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): Nlattr {
+    return this.decode();
   }
 }
 
@@ -945,6 +960,11 @@ export class SockaddrNlView {
   decode(): SockaddrNl {
     if (!this.lease.live) staleView('struct sockaddr_nl');
     return decodeSockaddrNl(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SockaddrNl {
+    return this.decode();
   }
 }
 
@@ -1196,6 +1216,11 @@ export class NlmsgerrAttrsView {
     if (!this.lease.live) staleView('nlmsgerr-attrs attributes');
     return decodeNlmsgerrAttrs(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NlmsgerrAttrs {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link NlPolicyTypeAttrs}. */
@@ -1286,5 +1311,10 @@ export class NlPolicyTypeAttrsView {
   decode(): NlPolicyTypeAttrs {
     if (!this.lease.live) staleView('nl-policy-type-attrs attributes');
     return decodeNlPolicyTypeAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NlPolicyTypeAttrs {
+    return this.decode();
   }
 }

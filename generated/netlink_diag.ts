@@ -368,6 +368,11 @@ export class NetlinkDiagReqView {
     if (!this.lease.live) staleView('struct netlink_diag_req');
     return decodeNetlinkDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NetlinkDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -652,6 +657,11 @@ export class NetlinkDiagMsgView {
     if (!this.lease.live) staleView('struct netlink_diag_msg');
     return decodeNetlinkDiagMsg(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NetlinkDiagMsg {
+    return this.decode();
+  }
 }
 
 /**
@@ -815,6 +825,11 @@ export class NetlinkDiagRingView {
   decode(): NetlinkDiagRing {
     if (!this.lease.live) staleView('struct netlink_diag_ring');
     return decodeNetlinkDiagRing(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NetlinkDiagRing {
+    return this.decode();
   }
 }
 
@@ -1032,5 +1047,10 @@ export class NetlinkDiagAttrsView {
   decode(): NetlinkDiagAttrs {
     if (!this.lease.live) staleView('netlink-diag-attrs attributes');
     return decodeNetlinkDiagAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): NetlinkDiagAttrs {
+    return this.decode();
   }
 }

@@ -398,6 +398,11 @@ export class PacketDiagReqView {
     if (!this.lease.live) staleView('struct packet_diag_req');
     return decodePacketDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -585,6 +590,11 @@ export class PacketDiagMsgView {
   decode(): PacketDiagMsg {
     if (!this.lease.live) staleView('struct packet_diag_msg');
     return decodePacketDiagMsg(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagMsg {
+    return this.decode();
   }
 }
 
@@ -798,6 +808,11 @@ export class PacketDiagInfoView {
     if (!this.lease.live) staleView('struct packet_diag_info');
     return decodePacketDiagInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagInfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -985,6 +1000,11 @@ export class PacketDiagMclistView {
   decode(): PacketDiagMclist {
     if (!this.lease.live) staleView('struct packet_diag_mclist');
     return decodePacketDiagMclist(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagMclist {
+    return this.decode();
   }
 }
 
@@ -1222,6 +1242,11 @@ export class PacketDiagRingView {
     if (!this.lease.live) staleView('struct packet_diag_ring');
     return decodePacketDiagRing(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagRing {
+    return this.decode();
+  }
 }
 
 /**
@@ -1336,6 +1361,11 @@ export class PacketDiagFanoutView {
   decode(): PacketDiagFanout {
     if (!this.lease.live) staleView('struct packet_diag_fanout');
     return decodePacketDiagFanout(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagFanout {
+    return this.decode();
   }
 }
 
@@ -1496,6 +1526,11 @@ export class SockFilterView {
   decode(): SockFilter {
     if (!this.lease.live) staleView('struct sock_filter');
     return decodeSockFilter(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SockFilter {
+    return this.decode();
   }
 }
 
@@ -1806,5 +1841,10 @@ export class PacketDiagAttrsView {
   decode(): PacketDiagAttrs {
     if (!this.lease.live) staleView('packet-diag-attrs attributes');
     return decodePacketDiagAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): PacketDiagAttrs {
+    return this.decode();
   }
 }

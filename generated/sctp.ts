@@ -1393,4 +1393,9 @@ export class SctpInfoView {
     if (!this.lease.live) staleView('struct sctp_info');
     return decodeSctpInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SctpInfo {
+    return this.decode();
+  }
 }

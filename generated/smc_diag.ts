@@ -260,6 +260,11 @@ export class SmcDiagReqView {
     if (!this.lease.live) staleView('struct smc_diag_req');
     return decodeSmcDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -499,6 +504,11 @@ export class SmcDiagMsgView {
     if (!this.lease.live) staleView('struct smc_diag_msg');
     return decodeSmcDiagMsg(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagMsg {
+    return this.decode();
+  }
 }
 
 /**
@@ -638,6 +648,11 @@ export class SmcDiagCursorView {
   decode(): SmcDiagCursor {
     if (!this.lease.live) staleView('struct smc_diag_cursor');
     return decodeSmcDiagCursor(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagCursor {
+    return this.decode();
   }
 }
 
@@ -1067,6 +1082,11 @@ export class SmcDiagConninfoView {
     if (!this.lease.live) staleView('struct smc_diag_conninfo');
     return decodeSmcDiagConninfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagConninfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -1255,6 +1275,11 @@ export class SmcDiagLinkinfoView {
     if (!this.lease.live) staleView('struct smc_diag_linkinfo');
     return decodeSmcDiagLinkinfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagLinkinfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -1371,6 +1396,11 @@ export class SmcDiagLgrinfoView {
     if (!this.lease.live) staleView('struct smc_diag_lgrinfo');
     return decodeSmcDiagLgrinfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagLgrinfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -1486,6 +1516,11 @@ export class SmcDiagFallbackView {
   decode(): SmcDiagFallback {
     if (!this.lease.live) staleView('struct smc_diag_fallback');
     return decodeSmcDiagFallback(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagFallback {
+    return this.decode();
   }
 }
 
@@ -1743,6 +1778,11 @@ export class SmcdDiagDmbinfoView {
     if (!this.lease.live) staleView('struct smcd_diag_dmbinfo');
     return decodeSmcdDiagDmbinfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcdDiagDmbinfo {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link SmcDiagAttrs}. */
@@ -1961,5 +2001,10 @@ export class SmcDiagAttrsView {
   decode(): SmcDiagAttrs {
     if (!this.lease.live) staleView('smc-diag-attrs attributes');
     return decodeSmcDiagAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SmcDiagAttrs {
+    return this.decode();
   }
 }

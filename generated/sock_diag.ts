@@ -125,6 +125,11 @@ export class SockDiagReqView {
     if (!this.lease.live) staleView('struct sock_diag_req');
     return decodeSockDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SockDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -267,6 +272,11 @@ export class SkDiagBpfStorageReqAttrsView {
     if (!this.lease.live) staleView('sk-diag-bpf-storage-req-attrs attributes');
     return decodeSkDiagBpfStorageReqAttrs(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SkDiagBpfStorageReqAttrs {
+    return this.decode();
+  }
 }
 
 /** Attribute types (ids) of {@link SkDiagBpfStorageRepAttrs}. */
@@ -361,6 +371,11 @@ export class SkDiagBpfStorageRepAttrsView {
   decode(): SkDiagBpfStorageRepAttrs {
     if (!this.lease.live) staleView('sk-diag-bpf-storage-rep-attrs attributes');
     return decodeSkDiagBpfStorageRepAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SkDiagBpfStorageRepAttrs {
+    return this.decode();
   }
 }
 
@@ -486,6 +501,11 @@ export class SkDiagBpfStorageAttrsView {
   decode(): SkDiagBpfStorageAttrs {
     if (!this.lease.live) staleView('sk-diag-bpf-storage-attrs attributes');
     return decodeSkDiagBpfStorageAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): SkDiagBpfStorageAttrs {
+    return this.decode();
   }
 }
 

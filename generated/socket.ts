@@ -497,6 +497,11 @@ export class IovecView {
     if (!this.lease.live) staleView('struct iovec');
     return decodeIovec(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): Iovec {
+    return this.decode();
+  }
 }
 
 /**
@@ -728,5 +733,10 @@ export class MsghdrView {
   decode(): Msghdr {
     if (!this.lease.live) staleView('struct msghdr');
     return decodeMsghdr(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): Msghdr {
+    return this.decode();
   }
 }

@@ -2343,6 +2343,11 @@ export class TcpInfoView {
     if (!this.lease.live) staleView('struct tcp_info');
     return decodeTcpInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TcpInfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -2533,5 +2538,10 @@ export class TcpDiagMd5sigView {
   decode(): TcpDiagMd5sig {
     if (!this.lease.live) staleView('struct tcp_diag_md5sig');
     return decodeTcpDiagMd5sig(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TcpDiagMd5sig {
+    return this.decode();
   }
 }

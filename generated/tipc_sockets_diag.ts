@@ -170,4 +170,9 @@ export class TipcSockDiagReqView {
     if (!this.lease.live) staleView('struct tipc_sock_diag_req');
     return decodeTipcSockDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TipcSockDiagReq {
+    return this.decode();
+  }
 }

@@ -386,4 +386,9 @@ export class TlsInfoAttrsView {
     if (!this.lease.live) staleView('tls-info-attrs attributes');
     return decodeTlsInfoAttrs(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): TlsInfoAttrs {
+    return this.decode();
+  }
 }

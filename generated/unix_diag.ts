@@ -309,6 +309,11 @@ export class UnixDiagReqView {
     if (!this.lease.live) staleView('struct unix_diag_req');
     return decodeUnixDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): UnixDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -521,6 +526,11 @@ export class UnixDiagMsgView {
     if (!this.lease.live) staleView('struct unix_diag_msg');
     return decodeUnixDiagMsg(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): UnixDiagMsg {
+    return this.decode();
+  }
 }
 
 /**
@@ -633,6 +643,11 @@ export class UnixDiagVfsView {
     if (!this.lease.live) staleView('struct unix_diag_vfs');
     return decodeUnixDiagVfs(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): UnixDiagVfs {
+    return this.decode();
+  }
 }
 
 /**
@@ -744,6 +759,11 @@ export class UnixDiagRqlenView {
   decode(): UnixDiagRqlen {
     if (!this.lease.live) staleView('struct unix_diag_rqlen');
     return decodeUnixDiagRqlen(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): UnixDiagRqlen {
+    return this.decode();
   }
 }
 
@@ -1030,5 +1050,10 @@ export class UnixDiagAttrsView {
   decode(): UnixDiagAttrs {
     if (!this.lease.live) staleView('unix-diag-attrs attributes');
     return decodeUnixDiagAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): UnixDiagAttrs {
+    return this.decode();
   }
 }

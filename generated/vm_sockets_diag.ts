@@ -243,6 +243,11 @@ export class VsockDiagReqView {
     if (!this.lease.live) staleView('struct vsock_diag_req');
     return decodeVsockDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): VsockDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -550,5 +555,10 @@ export class VsockDiagMsgView {
   decode(): VsockDiagMsg {
     if (!this.lease.live) staleView('struct vsock_diag_msg');
     return decodeVsockDiagMsg(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): VsockDiagMsg {
+    return this.decode();
   }
 }

@@ -316,6 +316,11 @@ export class XdpDiagReqView {
     if (!this.lease.live) staleView('struct xdp_diag_req');
     return decodeXdpDiagReq(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagReq {
+    return this.decode();
+  }
 }
 
 /**
@@ -504,6 +509,11 @@ export class XdpDiagMsgView {
     if (!this.lease.live) staleView('struct xdp_diag_msg');
     return decodeXdpDiagMsg(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagMsg {
+    return this.decode();
+  }
 }
 
 /**
@@ -620,6 +630,11 @@ export class XdpDiagInfoView {
     if (!this.lease.live) staleView('struct xdp_diag_info');
     return decodeXdpDiagInfo(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagInfo {
+    return this.decode();
+  }
 }
 
 /**
@@ -711,6 +726,11 @@ export class XdpDiagRingView {
   decode(): XdpDiagRing {
     if (!this.lease.live) staleView('struct xdp_diag_ring');
     return decodeXdpDiagRing(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagRing {
+    return this.decode();
   }
 }
 
@@ -996,6 +1016,11 @@ export class XdpDiagUmemView {
     if (!this.lease.live) staleView('struct xdp_diag_umem');
     return decodeXdpDiagUmem(this.data, this.at, this.byteLength);
   }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagUmem {
+    return this.decode();
+  }
 }
 
 /**
@@ -1207,6 +1232,11 @@ export class XdpDiagStatsView {
   decode(): XdpDiagStats {
     if (!this.lease.live) staleView('struct xdp_diag_stats');
     return decodeXdpDiagStats(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagStats {
+    return this.decode();
   }
 }
 
@@ -1550,5 +1580,10 @@ export class XdpDiagAttrsView {
   decode(): XdpDiagAttrs {
     if (!this.lease.live) staleView('xdp-diag-attrs attributes');
     return decodeXdpDiagAttrs(this.data, this.at, this.byteLength);
+  }
+
+  /** What JSON.stringify writes for the view: its decoded value. */
+  toJSON(): XdpDiagAttrs {
+    return this.decode();
   }
 }

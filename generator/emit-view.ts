@@ -13,7 +13,7 @@ import { getter, intSize, is64, isInt } from './int-types.js';
 import type { Attribute, AttributeSet, Member, StructDef } from './model.js';
 
 /** Names a view class uses for itself: a member or attribute of the same name would hide them. */
-const RESERVED = new Set(['data', 'at', 'byteLength', 'lease', 'addressFamily', 'selector', 'decode', 'constructor']);
+const RESERVED = new Set(['data', 'at', 'byteLength', 'lease', 'addressFamily', 'selector', 'decode', 'toJSON', 'constructor']);
 
 function checkName(name: string, owner: string, place: { file: string; line: number }): void {
   if (RESERVED.has(name)) throw new Error(`${place.file}:${place.line}: ${owner} has a field named '${name}', which its generated view uses for itself`);
@@ -21,6 +21,9 @@ function checkName(name: string, owner: string, place: { file: string; line: num
 
 /** The statement every getter starts with: refuse to read bytes that were reused. */
 const leaseCheck = (what: string, ctx: ModuleContext) => `if (!this.lease.live) ${ctx.rt('staleView', 'lease')}('${what}');`;
+
+/** `toJSON()`: JSON.stringify of a view gives that of its decoded value, not the view's own fields. */
+const toJSON = (type: string) => ({ name: 'toJSON', returnType: type, docs: ['What JSON.stringify writes for the view: its decoded value.'], statements: ['return this.decode();'] });
 
 /** The type of a struct member as its view returns it: nested structs as views. */
 function viewMemberType(m: Member, ctx: ModuleContext): string {
@@ -90,6 +93,7 @@ export function emitStructView(sf: SourceFile, s: StructDef, ctx: ModuleContext)
         docs: ['Every member, decoded into a plain object that stays valid.'],
         statements: [leaseCheck(s.cName, ctx), `return ${decoderName(s)}(this.data, this.at, this.byteLength${s.needsFamily ? ', this.addressFamily' : ''});`],
       },
+      toJSON(s.tsName),
     ],
   });
 }
@@ -175,6 +179,7 @@ export function emitAttributeSetView(sf: SourceFile, s: AttributeSet, ctx: Modul
           `return ${ctx.use(s.name, 'decodeSet')}(this.data, this.at, this.byteLength${selectors.length ? ', undefined, this.selector' : ''});`,
         ],
       },
+      toJSON(s.tsName),
     ],
   });
 }

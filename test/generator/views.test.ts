@@ -9,7 +9,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InetDiagAttrsType, InetDiagAttrsView } from '../../generated/inet_diag.js';
+import { decodeInetDiagMeminfo, INET_DIAG_MEMINFO_SIZE, InetDiagAttrsType, InetDiagAttrsView, InetDiagMeminfoView } from '../../generated/inet_diag.js';
 import { decodeTcpInfo, TCP_INFO_MIN_SIZE } from '../../generated/tcp.js';
 import { generate } from '../../generator/main.js';
 import { DecodeError } from '../../runtime/codec.js';
@@ -61,6 +61,13 @@ describe('views of bad bytes fail as the decoders do', () => {
     const before = attrs(rawAttr(InetDiagAttrsType.cong, [0x62, 0x62, 0x72, 0]), rawAttr(mark, [1, 0, 0, 0], { len: 2 }));
     expect(() => before.cong).toThrow(DecodeError);
     expect(() => before.decode()).toThrow(DecodeError);
+  });
+
+  it('JSON.stringify of a view writes its decoded value', () => {
+    const bytes = new Uint8Array(INET_DIAG_MEMINFO_SIZE).map((_, i) => i);
+    const view = new InetDiagMeminfoView(exactView(bytes), 0, bytes.length);
+    expect(JSON.stringify(view)).toBe(JSON.stringify(decodeInetDiagMeminfo(exactView(bytes), 0, bytes.length)));
+    expect(JSON.parse(JSON.stringify({ mem: attrs(rawAttr(InetDiagAttrsType.meminfo, bytes)) }))).toEqual({ mem: { meminfo: view.decode() } });
   });
 
   it('of an attribute sent twice, the view reads the last, as the decoder keeps it', () => {
