@@ -159,6 +159,16 @@ describe('retry logic (scripted replies)', () => {
       unix: [[1, 2, 3, 4, 5], false],
     });
   });
+
+  it('views honor `retries` the same way, sync and async (each read in the loop)', async () => {
+    const a = scripted(INTR, inetMessage);
+    const sync: number[] = [];
+    for (const v of a.diag.inetViews({ family: 'inet', retries: 2 })) sync.push(Number(v.cookie));
+    const b = scripted(INTR, inetMessage);
+    const async: number[] = [];
+    for await (const v of b.diag.inetViewsAsync({ family: 'inet', retries: 2 })) async.push(Number(v.cookie));
+    expect({ sync, async, interrupted: [a.diag.status.interrupted, b.diag.status.interrupted] }).toEqual({ sync: [1, 2, 3, 4, 5], async: [1, 2, 3, 4, 5], interrupted: [false, false] });
+  });
 });
 
 // ---------------------------------------------------------------------------------
