@@ -107,6 +107,15 @@ export interface RingReceiverStats {
 }
 
 /** Counts of what the io_uring receiver has done in this process. */
+/**
+ * Retires the ring when waiting for its receives in flight failed: they may still
+ * write into its slots, so it takes no other reply (the one that failed keeps it).
+ */
+function abandon(e: unknown): void {
+  ring = null;
+  stats.retired = `waiting for its receives in flight failed: ${e instanceof Error ? e.message : String(e)}`;
+}
+
 export function ringReceiverStats(): RingReceiverStats {
   return { available: ring === undefined ? undefined : ring !== null, ...stats };
 }
@@ -255,14 +264,24 @@ export class RingReceive {
   /** Stops (dropping what was received and not taken) and waits until nothing is in flight. */
   finish(): void {
     this.stopped = true;
-    while (this.inFlight > 0) this.reap(true);
+    try {
+      while (this.inFlight > 0) this.reap(true);
+    } catch (e) {
+      abandon(e);
+      throw e;
+    }
     this.release();
   }
 
   /** Like {@link RingReceive.finish}, waiting without blocking the event loop. */
   async finishAsync(): Promise<void> {
     this.stopped = true;
-    while (this.inFlight > 0) await this.completion();
+    try {
+      while (this.inFlight > 0) await this.completion();
+    } catch (e) {
+      abandon(e);
+      throw e;
+    }
     this.release();
   }
 

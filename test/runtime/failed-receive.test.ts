@@ -103,6 +103,20 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     expect((out.stats as RingReceiverStats).jobs).toBe(3);
   });
 
+  it('retires the ring, saying why, when its wait fails and so does the wait for what is in flight', () => {
+    const out = underFault([{ syscall: 'io_uring_enter', error: 'ENOMEM', when: '2..3' }], 'readerThread: true', `
+      lib.startRingReceiver();
+      const first = dump();
+      const stats = lib.ringReceiverStats();
+      console.log(JSON.stringify({ first, stats, second: dump(), third: await dumpAsync(), after: lib.ringReceiverStats() }));`);
+    expect(out.first).toEqual({ error: expect.stringContaining('io_uring_enter failed with ENOMEM'), code: 'ENOMEM' });
+    // Receives may still be in flight into its slots: the ring takes no more dumps, and says why.
+    expect(out.stats).toMatchObject({ available: false, jobs: 1, retired: expect.stringMatching(/waiting for its receives in flight failed: .*ENOMEM/) });
+    expect(out.after).toEqual(out.stats);
+    whole(out.second);
+    whole(out.third);
+  });
+
   it("fails a dump whose socket's own receive fails in the middle, and the socket takes the next dumps", () => {
     // The seventh recvfrom: the peek before the fourth datagram (each is peeked, then read).
     const out = underFault([{ syscall: 'recvfrom', error: 'ENOMEM', when: 7 }], 'readerThread: false', `
