@@ -209,6 +209,8 @@ export class NetlinkSocket implements Disposable {
   private threaded: RingReceive | ThreadedReceive | undefined;
   /** A reply is being received, from the first step of its iterator to its end: see {@link NetlinkSocket.send}. */
   private receiving = false;
+  /** Why the socket takes no more requests, once receives it could not stop may still take its datagrams. */
+  private lost?: string;
 
   private constructor(
     /** The file descriptor (non-blocking, close-on-exec). */
@@ -265,6 +267,7 @@ export class NetlinkSocket implements Disposable {
    */
   send(type: number, flags: number, payload: Uint8Array): number {
     this.checkOpen('sendto');
+    if (this.lost) throw new Error(`this netlink socket takes no more requests: ${this.lost}; open another one`);
     if (this.receiving) {
       throw new Error('this netlink socket is receiving the reply to another request; one request at a time: finish or stop that iteration first, or use another socket');
     }
@@ -332,16 +335,18 @@ export class NetlinkSocket implements Disposable {
         if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
-      if (!reply.ended && !this.#closed) {
-        // Stopped early: read the rest, so that the kernel ends the dump.
-        if (yielding) {
-          this.threaded?.cancel();
-          this.drain(reply);
-        } else this.discardFailedReply();
+      try {
+        if (!reply.ended && !this.#closed) {
+          // Stopped early: read the rest, so that the kernel ends the dump.
+          if (yielding) {
+            this.threaded?.cancel();
+            this.drain(reply);
+          } else this.discardFailedReply();
+        }
+        this.finishThreaded();
+      } finally {
+        this.receiving = false;
       }
-      this.threaded?.finish();
-      this.threaded = undefined;
-      this.receiving = false;
     }
   }
 
@@ -364,15 +369,17 @@ export class NetlinkSocket implements Disposable {
         if (reply.ended) return { interrupted: reply.interrupted };
       }
     } finally {
-      if (!reply.ended && !this.#closed) {
-        if (yielding) {
-          this.threaded?.cancel();
-          await this.drainAsync(reply);
-        } else await this.discardFailedReplyAsync();
+      try {
+        if (!reply.ended && !this.#closed) {
+          if (yielding) {
+            this.threaded?.cancel();
+            await this.drainAsync(reply);
+          } else await this.discardFailedReplyAsync();
+        }
+        await this.finishThreadedAsync();
+      } finally {
+        this.receiving = false;
       }
-      await this.threaded?.finishAsync();
-      this.threaded = undefined;
-      this.receiving = false;
     }
   }
 
@@ -496,7 +503,11 @@ export class NetlinkSocket implements Disposable {
     this.#closed = true;
     this.pending.clear();
     // The ring or the reader thread lets go of the descriptor before it is closed.
-    this.threaded?.finish();
+    try {
+      this.threaded?.finish();
+    } catch {
+      // Closed all the same: receives the ring could not stop hold the socket's file themselves.
+    }
     this.threaded = undefined;
     // Stop polling before the descriptor is closed (and its number reused).
     this.poller?.close();
@@ -583,23 +594,52 @@ export class NetlinkSocket implements Disposable {
    */
   private discardFailedReply(): void {
     try {
-      this.threaded?.finish();
+      this.finishThreaded();
     } catch {
       // Dropped, as below.
+    }
+    this.discardQueued();
+  }
+
+  /** Lets the ring or the reader thread go, when one has the reply; the socket is lost if that fails (see lose). */
+  private finishThreaded(): void {
+    try {
+      this.threaded?.finish();
+    } catch (e) {
+      this.lose(e);
+      throw e;
     } finally {
       this.threaded = undefined;
     }
-    this.discardQueued();
+  }
+
+  /** {@link NetlinkSocket.finishThreaded} on the event loop. */
+  private async finishThreadedAsync(): Promise<void> {
+    try {
+      await this.threaded?.finishAsync();
+    } catch (e) {
+      this.lose(e);
+      throw e;
+    } finally {
+      this.threaded = undefined;
+    }
+  }
+
+  /**
+   * The ring's receives in flight could not be waited for (RingReceive.finish failed):
+   * they may still take this socket's datagrams, those of a next reply too, which would
+   * then lose messages or wait for ever for its end. So the socket takes no more requests.
+   */
+  private lose(e: unknown): void {
+    this.lost = `receives on it could not be stopped after a failed receive (${e instanceof Error ? e.message : String(e)})`;
   }
 
   /** Like {@link NetlinkSocket.discardFailedReply}, waiting on the event loop for the ring or the thread. */
   private async discardFailedReplyAsync(): Promise<void> {
     try {
-      await this.threaded?.finishAsync();
+      await this.finishThreadedAsync();
     } catch {
       // Dropped, as below.
-    } finally {
-      this.threaded = undefined;
     }
     this.discardQueued();
   }

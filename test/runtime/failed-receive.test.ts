@@ -103,18 +103,27 @@ describe.skipIf(!!skipReason)(`dumps when a system call fails, in a private netw
     expect((out.stats as RingReceiverStats).jobs).toBe(3);
   });
 
-  it('retires the ring, saying why, when its wait fails and so does the wait for what is in flight', () => {
+  it('retires the ring and refuses the socket, saying why, when its wait fails and so does the wait for what is in flight', () => {
     const out = underFault([{ syscall: 'io_uring_enter', error: 'ENOMEM', when: '2..3' }], 'readerThread: true', `
       lib.startRingReceiver();
       const first = dump();
       const stats = lib.ringReceiverStats();
-      console.log(JSON.stringify({ first, stats, second: dump(), third: await dumpAsync(), after: lib.ringReceiverStats() }));`);
+      const second = dump();
+      // Another socket: the socket's own reads take its dumps.
+      const other = lib.SockDiag.open({ netns });
+      const pickAll = (it) => [...it].map(pick);
+      const third = pickAll(other.inet({ ext: ${JSON.stringify(EXT)} }));
+      const fourth = [];
+      for await (const s of other.inetAsync({ ext: ${JSON.stringify(EXT)} })) fourth.push(pick(s));
+      console.log(JSON.stringify({ first, stats, second, third, fourth, after: lib.ringReceiverStats() }));`);
     expect(out.first).toEqual({ error: expect.stringContaining('io_uring_enter failed with ENOMEM'), code: 'ENOMEM' });
-    // Receives may still be in flight into its slots: the ring takes no more dumps, and says why.
+    // Receives may still be in flight into its slots, and may take the socket's datagrams:
+    // the ring takes no more dumps, and the socket no more requests; both say why.
     expect(out.stats).toMatchObject({ available: false, jobs: 1, retired: expect.stringMatching(/waiting for its receives in flight failed: .*ENOMEM/) });
+    expect(out.second).toEqual({ error: expect.stringMatching(/takes no more requests: receives on it could not be stopped .*ENOMEM.*open another one/) });
     expect(out.after).toEqual(out.stats);
-    whole(out.second);
     whole(out.third);
+    whole(out.fourth);
   });
 
   it("fails a dump whose socket's own receive fails in the middle, and the socket takes the next dumps", () => {
