@@ -9,6 +9,7 @@
  * The functions here open a socket per call; {@link SockDiag} keeps one open.
  */
 import type { InetSocketView } from './inet-view.js';
+import type { UnixSocketView } from './unix-view.js';
 import { SockDiag, type DumpStatus } from './session.js';
 import type { InetLookup, InetQuery, InetSocket, UnixQuery, UnixSocket } from './types.js';
 
@@ -58,6 +59,18 @@ export async function* unixAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocket, 
   return yield* diag.unixAsync(q);
 }
 
+/** Dumps UNIX sockets as views of the receive buffer (see {@link inetViews}). */
+export function* unixViews(q: UnixQuery = {}): Generator<UnixSocketView, DumpStatus> {
+  using diag = SockDiag.open(q);
+  return yield* diag.unixViews(q);
+}
+
+/** {@link unixViews} as an async iterable that leaves the event loop free between receive buffers. */
+export async function* unixViewsAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocketView, DumpStatus> {
+  using diag = SockDiag.open(q);
+  return yield* diag.unixViewsAsync(q);
+}
+
 /** Looks up one UNIX socket by inode (and cookie); undefined when there is none. */
 export function unixLookup(inode: number, cookie?: bigint, q: UnixQuery = {}): UnixSocket | undefined {
   using diag = SockDiag.open(q);
@@ -73,6 +86,7 @@ export type * from './types.js';
 export { unixDisplayName } from './unix.js';
 export { DecodeError } from '../runtime/codec.js';
 export { InetSocketView } from './inet-view.js';
+export { UnixSocketView } from './unix-view.js';
 export { StaleViewError, type Lease } from '../runtime/lease.js';
 export { NetlinkError, SyscallError } from '../runtime/errors.js';
 export type { NetnsSpec } from '../runtime/netns.js';

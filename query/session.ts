@@ -22,6 +22,7 @@ import { InetSocketView } from './inet-view.js';
 import { DatagramLease, type Lease } from '../runtime/lease.js';
 import type { DumpOptions, InetLookup, InetQuery, InetSocket, QueryOptions, UnixQuery, UnixSocket } from './types.js';
 import { decodeUnixSocket, unixRequest } from './unix.js';
+import { UnixSocketView } from './unix-view.js';
 
 const BY_FAMILY = SockDiagMsgType['diag-by-family'];
 const DUMP = NlmGetFlags.dump;
@@ -84,6 +85,7 @@ type InetRecord = FilterSocket & { cookie: bigint };
 type MakeInet<T> = (m: NetlinkMessage, protocol: number, lease: Lease) => T;
 const decodeInet: MakeInet<InetSocket> = (m, protocol) => decodeInetSocket(m, protocol);
 const viewInet: MakeInet<InetSocketView> = (m, protocol, lease) => new InetSocketView(m, protocol, lease);
+const viewUnix = (m: NetlinkMessage, lease: Lease) => new UnixSocketView(m, lease);
 
 /** A NETLINK_SOCK_DIAG socket. Close it with `close()` or `using`. */
 export class SockDiag implements Disposable {
@@ -223,13 +225,25 @@ export class SockDiag implements Disposable {
   /** Dumps UNIX sockets. */
   *unix(q: UnixQuery = {}): Generator<UnixSocket, DumpStatus> {
     checkUnixQuery(q);
-    return (this.status = yield* this.run(this.unixSpec(q)));
+    return (this.status = yield* this.run(this.unixSpec(q, decodeUnixSocket)));
   }
 
   /** Like {@link SockDiag.unix}, without holding the event loop for more than one receive buffer at a time. */
   async *unixAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocket, DumpStatus> {
     checkUnixQuery(q);
-    return (this.status = yield* this.runAsync(this.unixSpec(q)));
+    return (this.status = yield* this.runAsync(this.unixSpec(q, decodeUnixSocket)));
+  }
+
+  /** Like {@link SockDiag.unix}, but yields views of the receive buffer (see {@link SockDiag.inetViews}). */
+  *unixViews(q: UnixQuery = {}): Generator<UnixSocketView, DumpStatus> {
+    checkUnixQuery(q);
+    return (this.status = yield* this.run(this.unixSpec(q, viewUnix)));
+  }
+
+  /** {@link SockDiag.unixViews} on the event loop. */
+  async *unixViewsAsync(q: UnixQuery = {}): AsyncGenerator<UnixSocketView, DumpStatus> {
+    checkUnixQuery(q);
+    return (this.status = yield* this.runAsync(this.unixSpec(q, viewUnix)));
   }
 
   /** Looks up one UNIX socket by inode (and cookie); undefined when no such socket exists. */
@@ -283,8 +297,8 @@ export class SockDiag implements Disposable {
     }));
   }
 
-  private unixSpec(q: UnixQuery): DumpSpec<UnixSocket> {
-    return { what: 'UNIX', type: BY_FAMILY, request: unixRequest(q), decode: decodeUnixSocket, keep: q.type && ((s) => s.type === q.type), retries: q.retries };
+  private unixSpec<T extends { type: string }>(q: UnixQuery, decode: DumpSpec<T>['decode']): DumpSpec<T> {
+    return { what: 'UNIX', type: BY_FAMILY, request: unixRequest(q), decode, keep: q.type && ((s) => s.type === q.type), retries: q.retries };
   }
 
   private familySpec<F extends FamilyName>(family: F, q: DumpOptions): DumpSpec<FamilySockets[F]> {

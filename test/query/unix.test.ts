@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SockDiag, unix, unixLookup, type UnixSocket } from '../../query/index.js';
+import { SockDiag, StaleViewError, unix, unixLookup, unixViews, unixViewsAsync, type UnixSocket, type UnixSocketView } from '../../query/index.js';
 import { Holder, kernelTestsSkipReason, Netns, type HeldSocket } from '../helpers/netns.js';
 
 const skipReason = kernelTestsSkipReason();
@@ -142,6 +142,28 @@ describe.skipIf(!!skipReason)(`UNIX queries in a private network namespace${skip
     }
     expect(m.get(s.A!.inode)!.vfs).toBeUndefined();
     expect(m.get(s.p1!.inode)!.vfs).toBeUndefined();
+  });
+
+  it('yields through unixViews() the sockets unix() yields, with the same fields; filters; async; stale views throw', async () => {
+    const records = byInode(dump());
+    const seen: number[] = [];
+    const kept: UnixSocketView[] = [];
+    for (const v of unixViews({ netns: netns() })) {
+      const r = records.get(v.inode)!;
+      expect(r, `inode ${v.inode}`).toBeDefined();
+      // Each field as the view reads it, its structs decoded, against the record.
+      const read = { type: v.type, state: v.state, cookie: v.cookie, path: v.path, name: v.name, peer: v.peer, icons: v.icons, uid: v.uid, rqlen: v.rqlen?.decode(), vfs: v.vfs?.decode() };
+      expect(read).toEqual({ type: r.type, state: r.state, cookie: r.cookie, path: r.path, name: r.name, peer: r.peer, icons: r.icons, uid: r.uid, rqlen: r.rqlen, vfs: r.vfs });
+      expect(v.decode()).toEqual(r);
+      seen.push(v.inode);
+      kept.push(v);
+    }
+    expect(new Set(seen)).toEqual(new Set(records.keys()));
+    for (const v of kept) expect(() => v.path).toThrow(StaleViewError);
+    const seqpackets: number[] = [];
+    for await (const v of unixViewsAsync({ netns: netns(), type: 'seqpacket' })) seqpackets.push(v.inode);
+    expect(new Set(seqpackets)).toEqual(new Set(dump({ type: 'seqpacket' }).map((x) => x.inode)));
+    expect(seqpackets.length).toBeGreaterThan(0);
   });
 
   it('filters by type and state', () => {

@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpProtocol } from '../../generated/socket.js';
 import { decodeInetSocket } from '../../query/inet.js';
+import { decodeUnixSocket } from '../../query/unix.js';
 import type { InetDiagExtName } from '../../generated/inet_diag.js';
-import { inet, inetViews, inetViewsAsync, InetSocketView, parseFilter, SockDiag, StaleViewError, type InetQuery, type InetSocket } from '../../query/index.js';
+import { inet, inetViews, inetViewsAsync, InetSocketView, parseFilter, SockDiag, StaleViewError, UnixSocketView, type InetQuery, type InetSocket } from '../../query/index.js';
 import { DatagramLease } from '../../runtime/lease.js';
 import type { NetlinkMessage } from '../../runtime/netlink-socket.js';
 import { Holder, kernelTestsSkipReason, Netns, type HeldSocket } from '../helpers/netns.js';
@@ -52,6 +53,24 @@ describe('an InetSocketView of a reply captured from the kernel', () => {
     for (const read of [() => view.sport, () => view.src, () => view.cong, () => view.info, () => info.rtt, () => view.decode()]) {
       expect(read).toThrow(StaleViewError);
     }
+  });
+});
+
+describe('a UnixSocketView of a reply captured from the kernel', () => {
+  const unixFixture = JSON.parse(readFileSync(new URL('../fixtures/kernel/unix-all-show.json', import.meta.url), 'utf8')) as typeof fixture;
+
+  it('reads every field and attribute the decoder decodes, the display name included', () => {
+    for (const f of unixFixture.messages) {
+      const bytes = Buffer.from(f.payload, 'hex');
+      const m: NetlinkMessage = { type: f.type, flags: 0, seq: 1, pid: 0, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), offset: 0, length: bytes.length };
+      const decoded = decodeUnixSocket(m);
+      const lease = new DatagramLease();
+      const view = new UnixSocketView(m, lease);
+      expectViewOf(view as unknown as Parameters<typeof expectViewOf>[0], { ...decoded });
+      lease.end();
+      expect(() => view.inode).toThrow(StaleViewError);
+    }
+    expect(unixFixture.messages.length).toBeGreaterThan(0);
   });
 });
 
