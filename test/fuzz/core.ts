@@ -30,6 +30,7 @@ import { AddressFamily, IpProtocol } from '../../generated/socket.js';
 import { FAMILIES, type FamilyName } from '../../query/families.js';
 import { decodeInetSocket } from '../../query/inet.js';
 import { InetSocketView } from '../../query/inet-view.js';
+import { UnixSocketView } from '../../query/unix-view.js';
 import { decodeUnixSocket } from '../../query/unix.js';
 import { DecodeError } from '../../runtime/codec.js';
 import { FOREVER } from '../../runtime/lease.js';
@@ -207,6 +208,7 @@ async function build(): Promise<Fuzz> {
   targets.set('reply', { name: 'reply', kind: 'reply', run: runReply, inputRelative: true, netlinkErrorAllowed: true });
   targets.set('query:inet', { name: 'query:inet', kind: 'query', run: (v, o, l, c) => decodeInetSocket(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length]) });
   targets.set('view:inet', { name: 'view:inet', kind: 'view', run: (v, o, l, c) => readView(new InetSocketView(message(v, o, l), PROTOCOLS[c.aux % PROTOCOLS.length] ?? IpProtocol.tcp, FOREVER)) });
+  targets.set('view:unix', { name: 'view:unix', kind: 'view', run: (v, o, l) => readView(new UnixSocketView(message(v, o, l), FOREVER)) });
   targets.set('query:unix', { name: 'query:unix', kind: 'query', run: (v, o, l) => decodeUnixSocket(message(v, o, l)) });
   for (const family of Object.keys(FAMILIES) as FamilyName[]) {
     targets.set(`query:${family}`, { name: `query:${family}`, kind: 'query', run: (v, o, l) => FAMILIES[family].decode(message(v, o, l)) });
@@ -356,6 +358,7 @@ async function build(): Promise<Fuzz> {
   if (structTargets.length) kinds.push({ weight: 1, arbitrary: viewOf(fc.constantFrom(...structTargets).chain((s) => caseOf(`struct:${s.name}`, structBytes(s)))) });
   if (setTargets.length) kinds.push({ weight: 2, arbitrary: viewOf(fc.constantFrom(...setTargets).chain((set) => caseOf(`set:${set.name}`, fc.oneof(setBytes(set, 3), fc.uint8Array({ maxLength: 96, size: 'max' }))))) });
   kinds.push({ weight: 1, arbitrary: caseOf('view:inet', fc.oneof(inetBody, mutatedInet, fc.uint8Array({ maxLength: 100, size: 'max' }))) });
+  kinds.push({ weight: 1, arbitrary: caseOf('view:unix', fc.oneof(unixBody, mutatedUnix, fc.uint8Array({ maxLength: 40, size: 'max' }))) });
   if (structTargets.length) kinds.push({ weight: 3, arbitrary: fc.constantFrom(...structTargets).chain((s) => caseOf(`struct:${s.name}`, structBytes(s))) });
   if (setTargets.length) kinds.push({ weight: 4, arbitrary: fc.constantFrom(...setTargets).chain((set) => caseOf(`set:${set.name}`, fc.oneof(setBytes(set, 3), fc.uint8Array({ maxLength: 96, size: 'max' })))) });
   if (exportTargets.length) kinds.push({ weight: 1, arbitrary: fc.constantFrom(...exportTargets).chain((t) => caseOf(t, fc.uint8Array({ maxLength: 128, size: 'max' }))) });
