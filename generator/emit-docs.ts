@@ -22,7 +22,7 @@ function definition(d: Definition): string[] {
   if (d.kind !== 'struct') return [...head, `TypeScript: \`${pascal(d.name)}\``, '', ...enumTable(d), ''];
   return [
     ...head,
-    `\`${d.cName}\`, ${d.size} bytes${d.minSize !== d.size ? ` (at least ${d.minSize} from older kernels)` : ''}. TypeScript: \`${d.tsName}\`, \`decode${d.tsName}\`, \`encode${d.tsName}\`.`,
+    `\`${d.cName}\`, ${d.size} bytes${d.minSize !== d.size ? ` (at least ${d.minSize} from older kernels)` : ''}. TypeScript: \`${d.tsName}\`, \`decode${d.tsName}\`, \`encode${d.tsName}\`, \`${d.tsName}View\`.`,
     '',
     '| offset | member | C | type | since | doc |',
     '|---:|---|---|---|---|---|',
@@ -47,7 +47,7 @@ export function emitDocs(schema: Schema, file: SchemaFile): string {
   ];
   if (file.definitions.length > 0) lines.push('## Definitions', '', ...file.definitions.flatMap(definition));
   for (const s of file.attributeSets) {
-    lines.push(`## Attribute set \`${s.name}\``, '', cell(s.doc), '', `TypeScript: \`${s.tsName}\`, \`decode${s.tsName}\`, \`encode${s.tsName}\`.`, '');
+    lines.push(`## Attribute set \`${s.name}\``, '', cell(s.doc), '', `TypeScript: \`${s.tsName}\`, \`decode${s.tsName}\`, \`encode${s.tsName}\`, \`${s.tsName}View\`.`, '');
     lines.push('| id | name | C name | type | since | doc |', '|---:|---|---|---|---|---|');
     for (const a of s.attributes) {
       const t = [a.type, a.struct ? ` struct ${a.struct}` : '', a.subType ? ` of ${a.subType}` : '', a.nested ? ` ${a.nested}` : '', a.enum ? ` (${a.enum})` : ''].join('');
