@@ -5,11 +5,9 @@
 import { idiagTimerName, INET_DIAG_MSG_SIZE, InetDiagAttrsView, InetDiagMsgView, type IdiagTimerName, type InetDiagSockidView } from '../generated/inet_diag.js';
 import { AddressFamily } from '../generated/socket.js';
 import { staleView, type Lease } from '../runtime/lease.js';
-import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
-import { decodeInetSocket, stateName } from './inet.js';
+import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import { decodeInetSocket, INET_ATTRS_AT, stateName } from './inet.js';
 import type { InetSocket, StateName } from './types.js';
-
-const ATTRS_AT = nlmsgAlign(INET_DIAG_MSG_SIZE);
 
 /**
  * An INET socket read where it lies: the fields of {@link InetSocket}, each read from
@@ -33,7 +31,7 @@ export class InetSocketView extends InetDiagAttrsView {
     private readonly ipProtocol: number,
     private readonly datagram: Lease,
   ) {
-    super(message.view, message.offset + ATTRS_AT, message.length - ATTRS_AT, datagram, ipProtocol);
+    super(message.view, message.offset + INET_ATTRS_AT, message.length - INET_ATTRS_AT, datagram, ipProtocol);
     this.msg = new InetDiagMsgView(message.view, message.offset, Math.min(message.length, INET_DIAG_MSG_SIZE), datagram);
   }
 

@@ -23,7 +23,8 @@ import { AddressFamily, IpProtocol } from '../generated/socket.js';
 import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
 import type { InetLookup, InetProtocol, InetQuery, InetSocket, StateName } from './types.js';
 
-const ATTRS_AT = nlmsgAlign(INET_DIAG_MSG_SIZE);
+/** Where a reply's attributes start: after `struct inet_diag_msg`, aligned. */
+export const INET_ATTRS_AT = nlmsgAlign(INET_DIAG_MSG_SIZE);
 /** The cookie of a request that names no socket by cookie (INET_DIAG_NOCOOKIE in both words). */
 export const NO_COOKIE = (BigInt(INET_DIAG_NOCOOKIE) << 32n) | BigInt(INET_DIAG_NOCOOKIE);
 /** The largest protocol number that fits the request's u8 sdiag_protocol. */
@@ -115,7 +116,7 @@ export function decodeInetSocket(m: NetlinkMessage, protocol?: number): InetSock
     uid: msg.uid,
     inode: msg.inode,
   } satisfies Omit<InetSocket, keyof import('../generated/inet_diag.js').InetDiagAttrs>;
-  return decodeInetDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, sock as InetSocket, protocol);
+  return decodeInetDiagAttrs(view, offset + INET_ATTRS_AT, length - INET_ATTRS_AT, sock as InetSocket, protocol);
 }
 
 /**

@@ -5,12 +5,10 @@
 import { socketTypeName, type SocketTypeName } from '../generated/socket.js';
 import { UNIX_DIAG_MSG_SIZE, UnixDiagAttrsView, UnixDiagMsgView } from '../generated/unix_diag.js';
 import { staleView, type Lease } from '../runtime/lease.js';
-import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
+import type { NetlinkMessage } from '../runtime/netlink-socket.js';
 import { stateName } from './inet.js';
 import type { StateName, UnixSocket } from './types.js';
-import { decodeUnixSocket, unixDisplayName } from './unix.js';
-
-const ATTRS_AT = nlmsgAlign(UNIX_DIAG_MSG_SIZE);
+import { decodeUnixSocket, UNIX_ATTRS_AT, unixDisplayName } from './unix.js';
 
 /**
  * A UNIX socket read where it lies: the fields of {@link UnixSocket}, each read from the
@@ -25,7 +23,7 @@ export class UnixSocketView extends UnixDiagAttrsView {
     private readonly message: NetlinkMessage,
     private readonly datagram: Lease,
   ) {
-    super(message.view, message.offset + ATTRS_AT, message.length - ATTRS_AT, datagram);
+    super(message.view, message.offset + UNIX_ATTRS_AT, message.length - UNIX_ATTRS_AT, datagram);
     this.msg = new UnixDiagMsgView(message.view, message.offset, Math.min(message.length, UNIX_DIAG_MSG_SIZE), datagram);
   }
 

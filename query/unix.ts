@@ -2,15 +2,15 @@
  * UNIX requests and replies: builds `struct unix_diag_req` and turns each reply
  * message into a {@link UnixSocket}.
  */
-import { NLMSG_ALIGNTO } from '../generated/netlink.js';
 import { AddressFamily, socketTypeName } from '../generated/socket.js';
 import { decodeUnixDiagAttrs, decodeUnixDiagMsg, encodeUnixDiagReq, UdiagShow, udiagShowMask, UNIX_DIAG_MSG_SIZE } from '../generated/unix_diag.js';
-import type { NetlinkMessage } from '../runtime/netlink-socket.js';
+import { nlmsgAlign, type NetlinkMessage } from '../runtime/netlink-socket.js';
 import { NO_COOKIE, stateMask, stateName } from './inet.js';
 import { displayBytes } from './display.js';
 import type { UnixQuery, UnixSocket } from './types.js';
 
-const ATTRS_AT = (UNIX_DIAG_MSG_SIZE + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+/** Where a reply's attributes start: after `struct unix_diag_msg`, aligned. */
+export const UNIX_ATTRS_AT = nlmsgAlign(UNIX_DIAG_MSG_SIZE);
 const ALL_SHOW = Object.keys(UdiagShow) as (keyof typeof UdiagShow)[];
 
 /** The request body of a UNIX dump, or of a lookup when `inode` is given. */
@@ -30,7 +30,7 @@ export function unixRequest(q: UnixQuery, inode = 0, cookie = NO_COOKIE): Uint8A
 export function decodeUnixSocket(m: NetlinkMessage): UnixSocket {
   const { view, offset, length } = m;
   const msg = decodeUnixDiagMsg(view, offset, Math.min(length, UNIX_DIAG_MSG_SIZE));
-  const sock = decodeUnixDiagAttrs(view, offset + ATTRS_AT, length - ATTRS_AT, {
+  const sock = decodeUnixDiagAttrs(view, offset + UNIX_ATTRS_AT, length - UNIX_ATTRS_AT, {
     family: 'unix' as const,
     type: socketTypeName(msg.udiagType) ?? (`type-${msg.udiagType}` as const),
     state: stateName(msg.udiagState),
