@@ -44,8 +44,11 @@ interface Sink {
   end(): void;
 }
 
+/** Where run() writes; exported so that the code-cache writer can pass one of the bundle's own. */
+export { Output };
+
 /** Runs the command; returns the exit status. */
-export async function run(argv: readonly string[], out = new Output(), errLine = (line: string) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
+export async function run(argv: readonly string[], out = new Output(), errLine: (line: string) => void = (line) => process.stderr.write(`sockdiag: ${line}\n`)): Promise<number> {
   // Messages echo what the user typed and what the kernel named: keep them one line, with no terminal controls.
   const err = (line: string) => errLine(escapeControls(line));
   try {
@@ -380,7 +383,9 @@ function version(): string {
   return 'unknown';
 }
 
-// No top-level await: the bundle (dist/bin/sockdiag.cjs) is CommonJS, which starts faster.
+// Run as a file of its own (dist/cli/main.js, or tsx cli/main.ts). The bin instead loads the bundle
+// (dist/bin/command.cjs) through its launcher, which calls run(). No top-level await: the bundle
+// is CommonJS, which starts faster.
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   void run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

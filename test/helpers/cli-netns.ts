@@ -1,7 +1,7 @@
 /**
  * Fixtures of the CLI tests: a private network namespace with known sockets in it
  * (opened by test/helpers/cli-sockets.py, run inside the namespace with
- * `ip netns exec`), the built command (`node dist/bin/sockdiag.cjs`) and `ss`, both run
+ * `ip netns exec`), the built command (`node dist/bin/sockdiag.cjs`, its launcher) and `ss`, both run
  * on that namespace, and a parser for the tables both print.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';

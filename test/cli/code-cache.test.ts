@@ -1,0 +1,76 @@
+/**
+ * The bin loads the command's bundle with the code cache `npm run build` wrote
+ * (cli/code-cache.ts): V8 takes that cache, and it holds more than the bundle's top
+ * level (the build's warm-up listings ran). Without a cache, or with one V8 refuses,
+ * the command lists the same.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNamespace, ROOT, sockdiag, type Namespace } from '../helpers/cli-netns.js';
+
+const DIST_BIN = join(ROOT, 'dist/bin');
+
+let ns: Namespace;
+beforeAll(async () => {
+  ns = await openNamespace();
+});
+afterAll(async () => {
+  await ns?.close();
+});
+
+/** In a child node: loads the built bundle with its cache; reports what V8 did with the cache, and how big a cache of the bundle's top level alone is. */
+function loadReport(): { cacheBytes: number; cacheRejected: boolean; topLevelBytes: number } {
+  const code = `
+    import { commandFiles, loadBundle } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};
+    const { bundle, cache } = commandFiles(${JSON.stringify(DIST_BIN)});
+    const withCache = loadBundle(bundle, cache);
+    const fresh = loadBundle(bundle);
+    console.log(JSON.stringify({ cacheBytes: withCache.cacheBytes, cacheRejected: withCache.cacheRejected, topLevelBytes: fresh.script.createCachedData().length }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as { cacheBytes: number; cacheRejected: boolean; topLevelBytes: number };
+}
+
+describe('the code cache of the command', () => {
+  it('is taken by V8, and holds the functions the warm-up listings compiled', () => {
+    const r = loadReport();
+    expect(r.cacheRejected).toBe(false);
+    expect(r.cacheBytes).toBeGreaterThan(r.topLevelBytes);
+  });
+
+  describe('a copy of the bin without the cache, or with one V8 refuses, lists the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockdiag-code-cache-'));
+    const bin = join(dir, 'dist/bin');
+    beforeAll(() => {
+      mkdirSync(bin, { recursive: true });
+      for (const f of ['sockdiag.cjs', 'command.cjs', 'reader-worker.js']) copyFileSync(join(DIST_BIN, f), join(bin, f));
+      copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const ARGS = ['-tuxan'];
+    const run = () => spawnSync(process.execPath, [join(bin, 'sockdiag.cjs'), '-N', ns.name, ...ARGS], { encoding: 'utf8', timeout: 30_000 });
+    const caches: [string, (() => Buffer) | undefined][] = [
+      ['no cache file', undefined],
+      ['a cache of another script', () => new Script('"another script"').createCachedData()],
+      ['random bytes', () => randomBytes(4096)],
+    ];
+    it.each(caches)('%s', (_, cache) => {
+      rmSync(join(bin, 'command.cache'), { force: true });
+      if (cache) writeFileSync(join(bin, 'command.cache'), cache());
+      const expected = sockdiag(['-N', ns.name, ...ARGS]);
+      expect(expected.status).toBe(0);
+      expect(expected.stdout).toMatch(/ESTAB/);
+      const r = run();
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(expected.stdout);
+    });
+  });
+});
