@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SyscallError } from './errors.js';
 import { CONTROL_WORDS, Ctl, NOT_WAITING, Outcome, SLOT_BYTES, SLOTS, slotOffset } from './reader-layout.js';
 
@@ -77,6 +77,9 @@ function start(): Thread {
   if (thread) return thread;
   const control = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  // Loaded here, not imported: node:worker_threads brings node's streams with it, 3-4 ms
+  // of every start of the command, which starts a reader thread only for large dumps.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const worker = new Worker(workerEntry(), { workerData: { control, data }, stdout: false, execArgv: workerExecArgv() });
   worker.unref();
   const t: Thread = { worker, ctl: new Int32Array(control), data, ready: Promise.resolve(), failed: false };
