@@ -63,14 +63,32 @@ export const IORING_OFF_CQ_RING = 0x8000000;
  */
 export const IORING_OFF_SQES = 0x10000000;
 /**
+ * Bytes of each entry of the submission queue's index array (at io_sqring_offsets.array in the ring's mapping): a __u32, the index of the submission queue entry that a ring position submits.
+ *
+ * C: `sizeof(__u32)`.
+ *
+ * Since Linux 5.1.
+ *
+ * Schema: io_uring.yaml:42
+ */
+export const IO_URING_SQ_ARRAY_ENTRY_SIZE = 4;
+/**
+ * What mmap(2) returns on failure: MAP_FAILED, (void *) -1, a pointer with every bit set (compared here as a signed long).
+ *
+ * C: `(long) MAP_FAILED`.
+ *
+ * Schema: io_uring.yaml:51
+ */
+export const MAP_FAILED = -1;
+/**
  * Features the kernel reports in io_uring_params.features.
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:43
+ * Schema: io_uring.yaml:59
  */
 export const IoringFeat = Object.freeze({
-    /** One mmap(2) maps both rings. C: `IORING_FEAT_SINGLE_MMAP`. Since Linux 5.4. Schema: io_uring.yaml:48 */
+    /** One mmap(2) maps both rings. C: `IORING_FEAT_SINGLE_MMAP`. Since Linux 5.4. Schema: io_uring.yaml:64 */
     'single-mmap': 1,
   } as const);
 
@@ -111,10 +129,10 @@ export function ioringFeatValue(name: string): IoringFeat | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:53
+ * Schema: io_uring.yaml:69
  */
 export const IoringEnter = Object.freeze({
-    /** Wait until at least min_complete completions are posted. C: `IORING_ENTER_GETEVENTS`. Schema: io_uring.yaml:58 */
+    /** Wait until at least min_complete completions are posted. C: `IORING_ENTER_GETEVENTS`. Schema: io_uring.yaml:74 */
     'getevents': 1,
   } as const);
 
@@ -155,10 +173,10 @@ export function ioringEnterValue(name: string): IoringEnter | undefined {
  *
  * Values by name.
  *
- * Schema: io_uring.yaml:62
+ * Schema: io_uring.yaml:78
  */
 export const IoUringRegisterOp = Object.freeze({
-    /** Signal an eventfd (arg points to its descriptor, nr_args 1) for every completion posted. C: `IORING_REGISTER_EVENTFD`. Since Linux 5.2. Schema: io_uring.yaml:67 */
+    /** Signal an eventfd (arg points to its descriptor, nr_args 1) for every completion posted. C: `IORING_REGISTER_EVENTFD`. Since Linux 5.2. Schema: io_uring.yaml:83 */
     'eventfd': 4,
   } as const);
 
@@ -184,10 +202,10 @@ export function ioUringRegisterOpValue(name: string): IoUringRegisterOp | undefi
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:72
+ * Schema: io_uring.yaml:88
  */
 export const Efd = Object.freeze({
-    /** Close the descriptor on exec. C: `EFD_CLOEXEC`. Schema: io_uring.yaml:77 */
+    /** Close the descriptor on exec. C: `EFD_CLOEXEC`. Schema: io_uring.yaml:93 */
     'cloexec': 0x80000,
   } as const);
 
@@ -228,12 +246,12 @@ export function efdValue(name: string): Efd | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:81
+ * Schema: io_uring.yaml:97
  */
 export const Iosqe = Object.freeze({
-    /** The next entry starts only once this one has completed (a chain); an error ends the chain. C: `IOSQE_IO_LINK`. Since Linux 5.3. Schema: io_uring.yaml:86 */
+    /** The next entry starts only once this one has completed (a chain); an error ends the chain. C: `IOSQE_IO_LINK`. Since Linux 5.3. Schema: io_uring.yaml:102 */
     'io-link': 4,
-    /** Run the request on a kernel worker thread instead of trying it inline first. C: `IOSQE_ASYNC`. Since Linux 5.6. Schema: io_uring.yaml:90 */
+    /** Run the request on a kernel worker thread instead of trying it inline first. C: `IOSQE_ASYNC`. Since Linux 5.6. Schema: io_uring.yaml:106 */
     'async': 16,
   } as const);
 
@@ -274,10 +292,10 @@ export function iosqeValue(name: string): Iosqe | undefined {
  *
  * Values by name.
  *
- * Schema: io_uring.yaml:95
+ * Schema: io_uring.yaml:111
  */
 export const IoUringOp = Object.freeze({
-    /** recvmsg(2); addr points to a struct msghdr, msg_flags holds the flags. C: `IORING_OP_RECVMSG`. Schema: io_uring.yaml:100 */
+    /** recvmsg(2); addr points to a struct msghdr, msg_flags holds the flags. C: `IORING_OP_RECVMSG`. Schema: io_uring.yaml:116 */
     'recvmsg': 10,
   } as const);
 
@@ -303,12 +321,12 @@ export function ioUringOpValue(name: string): IoUringOp | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:104
+ * Schema: io_uring.yaml:120
  */
 export const MmapProt = Object.freeze({
-    /** Pages may be read. C: `PROT_READ`. Schema: io_uring.yaml:109 */
+    /** Pages may be read. C: `PROT_READ`. Schema: io_uring.yaml:125 */
     'read': 1,
-    /** Pages may be written. C: `PROT_WRITE`. Schema: io_uring.yaml:112 */
+    /** Pages may be written. C: `PROT_WRITE`. Schema: io_uring.yaml:128 */
     'write': 2,
   } as const);
 
@@ -349,16 +367,16 @@ export function mmapProtValue(name: string): MmapProt | undefined {
  *
  * Flags by name.
  *
- * Schema: io_uring.yaml:116
+ * Schema: io_uring.yaml:132
  */
 export const MmapFlags = Object.freeze({
-    /** Share the mapping (the rings are shared with the kernel). C: `MAP_SHARED`. Schema: io_uring.yaml:121 */
+    /** Share the mapping (the rings are shared with the kernel). C: `MAP_SHARED`. Schema: io_uring.yaml:137 */
     'shared': 1,
-    /** A private copy-on-write mapping. C: `MAP_PRIVATE`. Schema: io_uring.yaml:124 */
+    /** A private copy-on-write mapping. C: `MAP_PRIVATE`. Schema: io_uring.yaml:140 */
     'private': 2,
-    /** Memory not backed by a file. C: `MAP_ANONYMOUS`. Schema: io_uring.yaml:127 */
+    /** Memory not backed by a file. C: `MAP_ANONYMOUS`. Schema: io_uring.yaml:143 */
     'anonymous': 32,
-    /** Fault the pages in now. C: `MAP_POPULATE`. Schema: io_uring.yaml:130 */
+    /** Fault the pages in now. C: `MAP_POPULATE`. Schema: io_uring.yaml:146 */
     'populate': 0x8000,
   } as const);
 
@@ -399,7 +417,7 @@ export function mmapFlagsValue(name: string): MmapFlags | undefined {
  *
  * C: `struct io_sqring_offsets`, 40 bytes.
  *
- * Schema: io_uring.yaml:134
+ * Schema: io_uring.yaml:150
  */
 export interface IoSqringOffsets {
   /**
@@ -407,7 +425,7 @@ export interface IoSqringOffsets {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:139
+   * Schema: io_uring.yaml:155
    */
   head: number;
   /**
@@ -415,7 +433,7 @@ export interface IoSqringOffsets {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:142
+   * Schema: io_uring.yaml:158
    */
   tail: number;
   /**
@@ -423,7 +441,7 @@ export interface IoSqringOffsets {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:145
+   * Schema: io_uring.yaml:161
    */
   ringMask: number;
   /**
@@ -431,7 +449,7 @@ export interface IoSqringOffsets {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:148
+   * Schema: io_uring.yaml:164
    */
   ringEntries: number;
   /**
@@ -439,7 +457,7 @@ export interface IoSqringOffsets {
    *
    * C: `flags` at byte 16.
    *
-   * Schema: io_uring.yaml:151
+   * Schema: io_uring.yaml:167
    */
   flags: number;
   /**
@@ -447,7 +465,7 @@ export interface IoSqringOffsets {
    *
    * C: `dropped` at byte 20.
    *
-   * Schema: io_uring.yaml:154
+   * Schema: io_uring.yaml:170
    */
   dropped: number;
   /**
@@ -455,7 +473,7 @@ export interface IoSqringOffsets {
    *
    * C: `array` at byte 24.
    *
-   * Schema: io_uring.yaml:157
+   * Schema: io_uring.yaml:173
    */
   array: number;
   /**
@@ -463,7 +481,7 @@ export interface IoSqringOffsets {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:160
+   * Schema: io_uring.yaml:176
    */
   resv1: number;
   /**
@@ -473,7 +491,7 @@ export interface IoSqringOffsets {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:163
+   * Schema: io_uring.yaml:179
    */
   userAddr: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -529,7 +547,7 @@ export function encodeIoSqringOffsets(value: IoSqringOffsets): Uint8Array {
  *
  * `struct io_sqring_offsets` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoSqringOffsets} to keep.
  *
- * Schema: io_uring.yaml:134
+ * Schema: io_uring.yaml:150
  */
 export class IoSqringOffsetsView {
   /** @throws DecodeError when fewer than 40 bytes are given. */
@@ -542,7 +560,7 @@ export class IoSqringOffsetsView {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:139
+   * Schema: io_uring.yaml:155
    */
   get head(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -556,7 +574,7 @@ export class IoSqringOffsetsView {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:142
+   * Schema: io_uring.yaml:158
    */
   get tail(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -570,7 +588,7 @@ export class IoSqringOffsetsView {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:145
+   * Schema: io_uring.yaml:161
    */
   get ringMask(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -584,7 +602,7 @@ export class IoSqringOffsetsView {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:148
+   * Schema: io_uring.yaml:164
    */
   get ringEntries(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -598,7 +616,7 @@ export class IoSqringOffsetsView {
    *
    * C: `flags` at byte 16.
    *
-   * Schema: io_uring.yaml:151
+   * Schema: io_uring.yaml:167
    */
   get flags(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -612,7 +630,7 @@ export class IoSqringOffsetsView {
    *
    * C: `dropped` at byte 20.
    *
-   * Schema: io_uring.yaml:154
+   * Schema: io_uring.yaml:170
    */
   get dropped(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -626,7 +644,7 @@ export class IoSqringOffsetsView {
    *
    * C: `array` at byte 24.
    *
-   * Schema: io_uring.yaml:157
+   * Schema: io_uring.yaml:173
    */
   get array(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -640,7 +658,7 @@ export class IoSqringOffsetsView {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:160
+   * Schema: io_uring.yaml:176
    */
   get resv1(): number {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -656,7 +674,7 @@ export class IoSqringOffsetsView {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:163
+   * Schema: io_uring.yaml:179
    */
   get userAddr(): bigint {
     if (!this.lease.live) staleView('struct io_sqring_offsets');
@@ -688,7 +706,7 @@ export class IoSqringOffsetsView {
  *
  * C: `struct io_cqring_offsets`, 40 bytes.
  *
- * Schema: io_uring.yaml:168
+ * Schema: io_uring.yaml:184
  */
 export interface IoCqringOffsets {
   /**
@@ -696,7 +714,7 @@ export interface IoCqringOffsets {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:173
+   * Schema: io_uring.yaml:189
    */
   head: number;
   /**
@@ -704,7 +722,7 @@ export interface IoCqringOffsets {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:176
+   * Schema: io_uring.yaml:192
    */
   tail: number;
   /**
@@ -712,7 +730,7 @@ export interface IoCqringOffsets {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:179
+   * Schema: io_uring.yaml:195
    */
   ringMask: number;
   /**
@@ -720,7 +738,7 @@ export interface IoCqringOffsets {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:182
+   * Schema: io_uring.yaml:198
    */
   ringEntries: number;
   /**
@@ -728,7 +746,7 @@ export interface IoCqringOffsets {
    *
    * C: `overflow` at byte 16.
    *
-   * Schema: io_uring.yaml:185
+   * Schema: io_uring.yaml:201
    */
   overflow: number;
   /**
@@ -736,7 +754,7 @@ export interface IoCqringOffsets {
    *
    * C: `cqes` at byte 20.
    *
-   * Schema: io_uring.yaml:188
+   * Schema: io_uring.yaml:204
    */
   cqes: number;
   /**
@@ -746,7 +764,7 @@ export interface IoCqringOffsets {
    *
    * Since Linux 5.8.
    *
-   * Schema: io_uring.yaml:191
+   * Schema: io_uring.yaml:207
    */
   flags: number;
   /**
@@ -754,7 +772,7 @@ export interface IoCqringOffsets {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:195
+   * Schema: io_uring.yaml:211
    */
   resv1: number;
   /**
@@ -764,7 +782,7 @@ export interface IoCqringOffsets {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:198
+   * Schema: io_uring.yaml:214
    */
   userAddr: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -820,7 +838,7 @@ export function encodeIoCqringOffsets(value: IoCqringOffsets): Uint8Array {
  *
  * `struct io_cqring_offsets` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoCqringOffsets} to keep.
  *
- * Schema: io_uring.yaml:168
+ * Schema: io_uring.yaml:184
  */
 export class IoCqringOffsetsView {
   /** @throws DecodeError when fewer than 40 bytes are given. */
@@ -833,7 +851,7 @@ export class IoCqringOffsetsView {
    *
    * C: `head` at byte 0.
    *
-   * Schema: io_uring.yaml:173
+   * Schema: io_uring.yaml:189
    */
   get head(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -847,7 +865,7 @@ export class IoCqringOffsetsView {
    *
    * C: `tail` at byte 4.
    *
-   * Schema: io_uring.yaml:176
+   * Schema: io_uring.yaml:192
    */
   get tail(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -861,7 +879,7 @@ export class IoCqringOffsetsView {
    *
    * C: `ring_mask` at byte 8.
    *
-   * Schema: io_uring.yaml:179
+   * Schema: io_uring.yaml:195
    */
   get ringMask(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -875,7 +893,7 @@ export class IoCqringOffsetsView {
    *
    * C: `ring_entries` at byte 12.
    *
-   * Schema: io_uring.yaml:182
+   * Schema: io_uring.yaml:198
    */
   get ringEntries(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -889,7 +907,7 @@ export class IoCqringOffsetsView {
    *
    * C: `overflow` at byte 16.
    *
-   * Schema: io_uring.yaml:185
+   * Schema: io_uring.yaml:201
    */
   get overflow(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -903,7 +921,7 @@ export class IoCqringOffsetsView {
    *
    * C: `cqes` at byte 20.
    *
-   * Schema: io_uring.yaml:188
+   * Schema: io_uring.yaml:204
    */
   get cqes(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -919,7 +937,7 @@ export class IoCqringOffsetsView {
    *
    * Since Linux 5.8.
    *
-   * Schema: io_uring.yaml:191
+   * Schema: io_uring.yaml:207
    */
   get flags(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -933,7 +951,7 @@ export class IoCqringOffsetsView {
    *
    * C: `resv1` at byte 28.
    *
-   * Schema: io_uring.yaml:195
+   * Schema: io_uring.yaml:211
    */
   get resv1(): number {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -949,7 +967,7 @@ export class IoCqringOffsetsView {
    *
    * Since Linux 6.5.
    *
-   * Schema: io_uring.yaml:198
+   * Schema: io_uring.yaml:214
    */
   get userAddr(): bigint {
     if (!this.lease.live) staleView('struct io_cqring_offsets');
@@ -981,7 +999,7 @@ export class IoCqringOffsetsView {
  *
  * C: `struct io_uring_params`, 120 bytes.
  *
- * Schema: io_uring.yaml:203
+ * Schema: io_uring.yaml:219
  */
 export interface IoUringParams {
   /**
@@ -989,7 +1007,7 @@ export interface IoUringParams {
    *
    * C: `sq_entries` at byte 0.
    *
-   * Schema: io_uring.yaml:208
+   * Schema: io_uring.yaml:224
    */
   sqEntries: number;
   /**
@@ -997,7 +1015,7 @@ export interface IoUringParams {
    *
    * C: `cq_entries` at byte 4.
    *
-   * Schema: io_uring.yaml:211
+   * Schema: io_uring.yaml:227
    */
   cqEntries: number;
   /**
@@ -1005,7 +1023,7 @@ export interface IoUringParams {
    *
    * C: `flags` at byte 8.
    *
-   * Schema: io_uring.yaml:214
+   * Schema: io_uring.yaml:230
    */
   flags: number;
   /**
@@ -1013,7 +1031,7 @@ export interface IoUringParams {
    *
    * C: `sq_thread_cpu` at byte 12.
    *
-   * Schema: io_uring.yaml:217
+   * Schema: io_uring.yaml:233
    */
   sqThreadCpu: number;
   /**
@@ -1021,7 +1039,7 @@ export interface IoUringParams {
    *
    * C: `sq_thread_idle` at byte 16.
    *
-   * Schema: io_uring.yaml:220
+   * Schema: io_uring.yaml:236
    */
   sqThreadIdle: number;
   /**
@@ -1029,7 +1047,7 @@ export interface IoUringParams {
    *
    * C: `features` at byte 20; values: {@link IoringFeat}.
    *
-   * Schema: io_uring.yaml:223
+   * Schema: io_uring.yaml:239
    */
   features: number;
   /**
@@ -1037,7 +1055,7 @@ export interface IoUringParams {
    *
    * C: `wq_fd` at byte 24.
    *
-   * Schema: io_uring.yaml:227
+   * Schema: io_uring.yaml:243
    */
   wqFd: number;
   /**
@@ -1045,7 +1063,7 @@ export interface IoUringParams {
    *
    * C: `resv[3]` at byte 28.
    *
-   * Schema: io_uring.yaml:230
+   * Schema: io_uring.yaml:246
    */
   resv: number[];
   /**
@@ -1053,7 +1071,7 @@ export interface IoUringParams {
    *
    * C: `sq_off` at byte 40.
    *
-   * Schema: io_uring.yaml:234
+   * Schema: io_uring.yaml:250
    */
   sqOff: IoSqringOffsets;
   /**
@@ -1061,7 +1079,7 @@ export interface IoUringParams {
    *
    * C: `cq_off` at byte 80.
    *
-   * Schema: io_uring.yaml:238
+   * Schema: io_uring.yaml:254
    */
   cqOff: IoCqringOffsets;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -1119,7 +1137,7 @@ export function encodeIoUringParams(value: IoUringParams): Uint8Array {
  *
  * `struct io_uring_params` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringParams} to keep.
  *
- * Schema: io_uring.yaml:203
+ * Schema: io_uring.yaml:219
  */
 export class IoUringParamsView {
   /** @throws DecodeError when fewer than 120 bytes are given. */
@@ -1132,7 +1150,7 @@ export class IoUringParamsView {
    *
    * C: `sq_entries` at byte 0.
    *
-   * Schema: io_uring.yaml:208
+   * Schema: io_uring.yaml:224
    */
   get sqEntries(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1146,7 +1164,7 @@ export class IoUringParamsView {
    *
    * C: `cq_entries` at byte 4.
    *
-   * Schema: io_uring.yaml:211
+   * Schema: io_uring.yaml:227
    */
   get cqEntries(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1160,7 +1178,7 @@ export class IoUringParamsView {
    *
    * C: `flags` at byte 8.
    *
-   * Schema: io_uring.yaml:214
+   * Schema: io_uring.yaml:230
    */
   get flags(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1174,7 +1192,7 @@ export class IoUringParamsView {
    *
    * C: `sq_thread_cpu` at byte 12.
    *
-   * Schema: io_uring.yaml:217
+   * Schema: io_uring.yaml:233
    */
   get sqThreadCpu(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1188,7 +1206,7 @@ export class IoUringParamsView {
    *
    * C: `sq_thread_idle` at byte 16.
    *
-   * Schema: io_uring.yaml:220
+   * Schema: io_uring.yaml:236
    */
   get sqThreadIdle(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1202,7 +1220,7 @@ export class IoUringParamsView {
    *
    * C: `features` at byte 20; values: {@link IoringFeat}.
    *
-   * Schema: io_uring.yaml:223
+   * Schema: io_uring.yaml:239
    */
   get features(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1216,7 +1234,7 @@ export class IoUringParamsView {
    *
    * C: `wq_fd` at byte 24.
    *
-   * Schema: io_uring.yaml:227
+   * Schema: io_uring.yaml:243
    */
   get wqFd(): number {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1230,7 +1248,7 @@ export class IoUringParamsView {
    *
    * C: `resv[3]` at byte 28.
    *
-   * Schema: io_uring.yaml:230
+   * Schema: io_uring.yaml:246
    */
   get resv(): number[] {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1244,7 +1262,7 @@ export class IoUringParamsView {
    *
    * C: `sq_off` at byte 40.
    *
-   * Schema: io_uring.yaml:234
+   * Schema: io_uring.yaml:250
    */
   get sqOff(): IoSqringOffsetsView {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1258,7 +1276,7 @@ export class IoUringParamsView {
    *
    * C: `cq_off` at byte 80.
    *
-   * Schema: io_uring.yaml:238
+   * Schema: io_uring.yaml:254
    */
   get cqOff(): IoCqringOffsetsView {
     if (!this.lease.live) staleView('struct io_uring_params');
@@ -1290,7 +1308,7 @@ export class IoUringParamsView {
  *
  * C: `struct io_uring_sqe`, 64 bytes.
  *
- * Schema: io_uring.yaml:243
+ * Schema: io_uring.yaml:259
  */
 export interface IoUringSqe {
   /**
@@ -1298,7 +1316,7 @@ export interface IoUringSqe {
    *
    * C: `opcode` at byte 0; values: {@link IoUringOp}.
    *
-   * Schema: io_uring.yaml:250
+   * Schema: io_uring.yaml:266
    */
   opcode: number;
   /**
@@ -1306,7 +1324,7 @@ export interface IoUringSqe {
    *
    * C: `flags` at byte 1; values: {@link Iosqe}.
    *
-   * Schema: io_uring.yaml:254
+   * Schema: io_uring.yaml:270
    */
   flags: number;
   /**
@@ -1314,7 +1332,7 @@ export interface IoUringSqe {
    *
    * C: `ioprio` at byte 2.
    *
-   * Schema: io_uring.yaml:258
+   * Schema: io_uring.yaml:274
    */
   ioprio: number;
   /**
@@ -1322,7 +1340,7 @@ export interface IoUringSqe {
    *
    * C: `fd` at byte 4.
    *
-   * Schema: io_uring.yaml:261
+   * Schema: io_uring.yaml:277
    */
   fd: number;
   /**
@@ -1330,7 +1348,7 @@ export interface IoUringSqe {
    *
    * C: `off` at byte 8.
    *
-   * Schema: io_uring.yaml:264
+   * Schema: io_uring.yaml:280
    */
   off: bigint;
   /**
@@ -1338,7 +1356,7 @@ export interface IoUringSqe {
    *
    * C: `addr` at byte 16.
    *
-   * Schema: io_uring.yaml:267
+   * Schema: io_uring.yaml:283
    */
   addr: bigint;
   /**
@@ -1346,7 +1364,7 @@ export interface IoUringSqe {
    *
    * C: `len` at byte 24.
    *
-   * Schema: io_uring.yaml:270
+   * Schema: io_uring.yaml:286
    */
   len: number;
   /**
@@ -1354,7 +1372,7 @@ export interface IoUringSqe {
    *
    * C: `msg_flags` at byte 28; values: {@link MsgFlags}.
    *
-   * Schema: io_uring.yaml:273
+   * Schema: io_uring.yaml:289
    */
   msgFlags: number;
   /**
@@ -1362,7 +1380,7 @@ export interface IoUringSqe {
    *
    * C: `user_data` at byte 32.
    *
-   * Schema: io_uring.yaml:277
+   * Schema: io_uring.yaml:293
    */
   userData: bigint;
   /**
@@ -1370,7 +1388,7 @@ export interface IoUringSqe {
    *
    * C: `buf_index` at byte 40.
    *
-   * Schema: io_uring.yaml:280
+   * Schema: io_uring.yaml:296
    */
   bufIndex: number;
   /**
@@ -1378,7 +1396,7 @@ export interface IoUringSqe {
    *
    * C: `personality` at byte 42.
    *
-   * Schema: io_uring.yaml:283
+   * Schema: io_uring.yaml:299
    */
   personality: number;
   /**
@@ -1386,7 +1404,7 @@ export interface IoUringSqe {
    *
    * C: `splice_fd_in` at byte 44.
    *
-   * Schema: io_uring.yaml:286
+   * Schema: io_uring.yaml:302
    */
   spliceFdIn: number;
   /**
@@ -1396,7 +1414,7 @@ export interface IoUringSqe {
    *
    * Since Linux 5.19.
    *
-   * Schema: io_uring.yaml:289
+   * Schema: io_uring.yaml:305
    */
   addr3: bigint;
   /**
@@ -1404,7 +1422,7 @@ export interface IoUringSqe {
    *
    * C: `__pad2` at byte 56.
    *
-   * Schema: io_uring.yaml:293
+   * Schema: io_uring.yaml:309
    */
   pad2: bigint;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -1470,7 +1488,7 @@ export function encodeIoUringSqe(value: IoUringSqe): Uint8Array {
  *
  * `struct io_uring_sqe` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringSqe} to keep.
  *
- * Schema: io_uring.yaml:243
+ * Schema: io_uring.yaml:259
  */
 export class IoUringSqeView {
   /** @throws DecodeError when fewer than 64 bytes are given. */
@@ -1483,7 +1501,7 @@ export class IoUringSqeView {
    *
    * C: `opcode` at byte 0; values: {@link IoUringOp}.
    *
-   * Schema: io_uring.yaml:250
+   * Schema: io_uring.yaml:266
    */
   get opcode(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1497,7 +1515,7 @@ export class IoUringSqeView {
    *
    * C: `flags` at byte 1; values: {@link Iosqe}.
    *
-   * Schema: io_uring.yaml:254
+   * Schema: io_uring.yaml:270
    */
   get flags(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1511,7 +1529,7 @@ export class IoUringSqeView {
    *
    * C: `ioprio` at byte 2.
    *
-   * Schema: io_uring.yaml:258
+   * Schema: io_uring.yaml:274
    */
   get ioprio(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1525,7 +1543,7 @@ export class IoUringSqeView {
    *
    * C: `fd` at byte 4.
    *
-   * Schema: io_uring.yaml:261
+   * Schema: io_uring.yaml:277
    */
   get fd(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1539,7 +1557,7 @@ export class IoUringSqeView {
    *
    * C: `off` at byte 8.
    *
-   * Schema: io_uring.yaml:264
+   * Schema: io_uring.yaml:280
    */
   get off(): bigint {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1553,7 +1571,7 @@ export class IoUringSqeView {
    *
    * C: `addr` at byte 16.
    *
-   * Schema: io_uring.yaml:267
+   * Schema: io_uring.yaml:283
    */
   get addr(): bigint {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1567,7 +1585,7 @@ export class IoUringSqeView {
    *
    * C: `len` at byte 24.
    *
-   * Schema: io_uring.yaml:270
+   * Schema: io_uring.yaml:286
    */
   get len(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1581,7 +1599,7 @@ export class IoUringSqeView {
    *
    * C: `msg_flags` at byte 28; values: {@link MsgFlags}.
    *
-   * Schema: io_uring.yaml:273
+   * Schema: io_uring.yaml:289
    */
   get msgFlags(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1595,7 +1613,7 @@ export class IoUringSqeView {
    *
    * C: `user_data` at byte 32.
    *
-   * Schema: io_uring.yaml:277
+   * Schema: io_uring.yaml:293
    */
   get userData(): bigint {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1609,7 +1627,7 @@ export class IoUringSqeView {
    *
    * C: `buf_index` at byte 40.
    *
-   * Schema: io_uring.yaml:280
+   * Schema: io_uring.yaml:296
    */
   get bufIndex(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1623,7 +1641,7 @@ export class IoUringSqeView {
    *
    * C: `personality` at byte 42.
    *
-   * Schema: io_uring.yaml:283
+   * Schema: io_uring.yaml:299
    */
   get personality(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1637,7 +1655,7 @@ export class IoUringSqeView {
    *
    * C: `splice_fd_in` at byte 44.
    *
-   * Schema: io_uring.yaml:286
+   * Schema: io_uring.yaml:302
    */
   get spliceFdIn(): number {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1653,7 +1671,7 @@ export class IoUringSqeView {
    *
    * Since Linux 5.19.
    *
-   * Schema: io_uring.yaml:289
+   * Schema: io_uring.yaml:305
    */
   get addr3(): bigint {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1667,7 +1685,7 @@ export class IoUringSqeView {
    *
    * C: `__pad2` at byte 56.
    *
-   * Schema: io_uring.yaml:293
+   * Schema: io_uring.yaml:309
    */
   get pad2(): bigint {
     if (!this.lease.live) staleView('struct io_uring_sqe');
@@ -1699,7 +1717,7 @@ export class IoUringSqeView {
  *
  * C: `struct io_uring_cqe`, 16 bytes.
  *
- * Schema: io_uring.yaml:298
+ * Schema: io_uring.yaml:314
  */
 export interface IoUringCqe {
   /**
@@ -1707,7 +1725,7 @@ export interface IoUringCqe {
    *
    * C: `user_data` at byte 0.
    *
-   * Schema: io_uring.yaml:303
+   * Schema: io_uring.yaml:319
    */
   userData: bigint;
   /**
@@ -1715,7 +1733,7 @@ export interface IoUringCqe {
    *
    * C: `res` at byte 8.
    *
-   * Schema: io_uring.yaml:306
+   * Schema: io_uring.yaml:322
    */
   res: number;
   /**
@@ -1723,7 +1741,7 @@ export interface IoUringCqe {
    *
    * C: `flags` at byte 12.
    *
-   * Schema: io_uring.yaml:309
+   * Schema: io_uring.yaml:325
    */
   flags: number;
   /** Bytes past the end of the struct as the schema knows it (sent by a newer kernel). */
@@ -1767,7 +1785,7 @@ export function encodeIoUringCqe(value: IoUringCqe): Uint8Array {
  *
  * `struct io_uring_cqe` read where it lies: each getter reads its member when called. A shorter payload (an older kernel) reads later members as undefined. Reading a view after its lease ended throws a StaleViewError; `decode()` gives the {@link IoUringCqe} to keep.
  *
- * Schema: io_uring.yaml:298
+ * Schema: io_uring.yaml:314
  */
 export class IoUringCqeView {
   /** @throws DecodeError when fewer than 16 bytes are given. */
@@ -1780,7 +1798,7 @@ export class IoUringCqeView {
    *
    * C: `user_data` at byte 0.
    *
-   * Schema: io_uring.yaml:303
+   * Schema: io_uring.yaml:319
    */
   get userData(): bigint {
     if (!this.lease.live) staleView('struct io_uring_cqe');
@@ -1794,7 +1812,7 @@ export class IoUringCqeView {
    *
    * C: `res` at byte 8.
    *
-   * Schema: io_uring.yaml:306
+   * Schema: io_uring.yaml:322
    */
   get res(): number {
     if (!this.lease.live) staleView('struct io_uring_cqe');
@@ -1808,7 +1826,7 @@ export class IoUringCqeView {
    *
    * C: `flags` at byte 12.
    *
-   * Schema: io_uring.yaml:309
+   * Schema: io_uring.yaml:325
    */
   get flags(): number {
     if (!this.lease.live) staleView('struct io_uring_cqe');

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { NR_IO_URING_ENTER, NR_IO_URING_REGISTER, NR_IO_URING_SETUP } from '../generated/io_uring.js';
+import { MAP_FAILED, NR_IO_URING_ENTER, NR_IO_URING_REGISTER, NR_IO_URING_SETUP } from '../generated/io_uring.js';
 import { SyscallError } from './errors.js';
 
 // Required when this module is evaluated, not imported ahead of it: the reader thread
@@ -174,7 +174,6 @@ export interface Mapping {
 export function mmap(length: number, prot: number, flags: number, fd: number, offset: number): Mapping {
   const pointer = c.mmap(null, length, prot, flags, fd, offset);
   const address = koffi.address(pointer) as bigint;
-  // MAP_FAILED is (void *) -1.
-  if (address === 0xffffffffffffffffn) throw new SyscallError('mmap', koffi.errno());
+  if (address === BigInt.asUintN(POINTER_BYTES * 8, BigInt(MAP_FAILED))) throw new SyscallError('mmap', koffi.errno());
   return { address, memory: koffi.view(pointer, length) };
 }

@@ -37,6 +37,7 @@ import {
   IO_URING_CQE_SIZE,
   IO_URING_PARAMS_SIZE,
   IO_URING_SQE_SIZE,
+  IO_URING_SQ_ARRAY_ENTRY_SIZE,
   Efd,
   IoUringOp,
   IoUringRegisterOp,
@@ -141,7 +142,7 @@ function open(): Ring | null {
     const p = decodeIoUringParams(new DataView(raw.buffer), 0, raw.length);
     // Kernels before 5.4 map the two rings apart; they are not worth a second code path.
     if (!(p.features & IoringFeat['single-mmap'])) throw new Error('no IORING_FEAT_SINGLE_MMAP');
-    const ringBytes = Math.max(p.sqOff.array + p.sqEntries * Uint32Array.BYTES_PER_ELEMENT, p.cqOff.cqes + p.cqEntries * IO_URING_CQE_SIZE);
+    const ringBytes = Math.max(p.sqOff.array + p.sqEntries * IO_URING_SQ_ARRAY_ENTRY_SIZE, p.cqOff.cqes + p.cqEntries * IO_URING_CQE_SIZE);
     const shared = MmapFlags.shared | MmapFlags.populate;
     const rw = MmapProt.read | MmapProt.write;
     const rings = new DataView(libc.mmap(ringBytes, rw, shared, fd, IORING_OFF_SQ_RING).memory);
@@ -349,7 +350,7 @@ export class RingReceive {
         r.sqes,
         position * IO_URING_SQE_SIZE,
       );
-      r.rings.setUint32(r.sqArray + position * Uint32Array.BYTES_PER_ELEMENT, position, true);
+      r.rings.setUint32(r.sqArray + position * IO_URING_SQ_ARRAY_ENTRY_SIZE, position, true);
       tail = (tail + 1) >>> 0;
     }
     r.rings.setUint32(r.sqTail, tail, true);

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readerThreadStats } from '../../runtime/reader-thread.js';
 import { SLOTS as RING_SLOTS, ringReceiverStats, startRingReceiver } from '../../runtime/ring-receive.js';
+import { MmapFlags, MmapProt } from '../../generated/io_uring.js';
 import { encodeSockaddrNl, NetlinkProtocol } from '../../generated/netlink.js';
 import { AddressFamily } from '../../generated/socket.js';
 import * as libc from '../../runtime/libc.js';
@@ -132,5 +133,19 @@ describe.skipIf(!!skipReason)(`the io_uring receiver in a private network namesp
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
       expect([r.status, r.signal, r.stdout.trim(), r.stderr]).toEqual([0, null, `${expected.length} 1`, '']);
     }
+  });
+});
+
+describe('mmap(2), which maps the rings', () => {
+  it('maps memory the kernel places, readable and writable', () => {
+    const m = libc.mmap(4096, MmapProt.read | MmapProt.write, MmapFlags.private | MmapFlags.anonymous, -1, 0);
+    expect(m.address).toBeGreaterThan(0n);
+    new Uint8Array(m.memory).fill(7);
+    expect(new Uint8Array(m.memory)[4095]).toBe(7);
+  });
+
+  it('reports its failure (MAP_FAILED) as a SyscallError with the errno, not as an address', () => {
+    // A length of 0 is EINVAL (mmap(2)).
+    expect(() => libc.mmap(0, MmapProt.read, MmapFlags.private | MmapFlags.anonymous, -1, 0)).toThrow(expect.objectContaining({ syscall: 'mmap', code: 'EINVAL' }));
   });
 });
