@@ -1,17 +1,18 @@
 /**
  * The bin loads the command's bundle with the code cache `npm run build` wrote
- * (cli/code-cache.ts): V8 takes that cache, and it holds more than the bundle's top
- * level (the build's warm-up listings ran). Without a cache, or with one V8 refuses,
+ * (cli/code-cache.ts): the bin opens that cache, V8 takes it, and it holds more than
+ * the bundle's top level (the build's warm-up listings ran). Without a cache, or with one V8 refuses,
  * the command lists the same.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNamespace, ROOT, sockdiag, type Namespace } from '../helpers/cli-netns.js';
+import { hasCommand } from '../helpers/netns.js';
 
 const DIST_BIN = join(ROOT, 'dist/bin');
 
@@ -41,6 +42,19 @@ describe('the code cache of the command', () => {
     const r = loadReport();
     expect(r.cacheRejected).toBe(false);
     expect(r.cacheBytes).toBeGreaterThan(r.topLevelBytes);
+  });
+
+  it.skipIf(!hasCommand('strace'))(`is the file the bin reads${hasCommand('strace') ? '' : ' (skipped: needs strace)'}`, () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'sockdiag-code-cache-trace-')), 'openat');
+    try {
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', trace, process.execPath, join(DIST_BIN, 'sockdiag.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^sockdiag /);
+      const opened = readFileSync(trace, 'utf8');
+      expect(opened).toMatch(new RegExp(`"${join(DIST_BIN, 'command.cache').replace(/[.]/g, '\\.')}", O_RDONLY[^)]*\\) = \\d+`));
+    } finally {
+      rmSync(dirname(trace), { recursive: true, force: true });
+    }
   });
 
   describe('a copy of the bin without the cache, or with one V8 refuses, lists the same', () => {
