@@ -6,7 +6,9 @@
  * the bytecode V8 made for them in dist/bin/command.cache (cli/write-code-cache.ts);
  * the launcher hands it back to V8 here. V8 checks that the cache was made by the same
  * V8, with the same flags, for a source of the same length, and compiles as usual when
- * it was not (another node, NODE_OPTIONS with V8 flags, no cache file).
+ * it was not (another node, NODE_OPTIONS with V8 flags, no cache file). The length is
+ * all V8 checks of the source, so the build removes the old cache before it writes the
+ * bundle: a build stopped half-way leaves no cache rather than one of another bundle.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
