@@ -1,34 +1,43 @@
 /**
- * Writes dist/bin/command.cache, the code cache the launcher gives V8 (./code-cache.ts):
- * runs the listings most starts run (TCP with and without -i, every table, JSON) in
+ * Writes the code cache the launcher gives V8 (./code-cache.ts), dist/bin/command.cache:
+ * runs the listings most starts run (the default, TCP with and without -i, JSON) in
  * this process, with their output thrown away, and keeps the bytecode V8 made.
  * A listing that fails here (no sock_diag in a build sandbox) leaves its functions out
- * of the cache, nothing more. Run by `npm run bundle`.
+ * of the cache; a bundle that cannot load here (koffi refusing this machine) leaves no
+ * cache. Neither fails the build: the command then compiles at each start, as without.
+ * Run by `npm run bundle`; the argument, if any, is the folder of the bin.
  */
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandFiles, loadBundle } from './code-cache.js';
+import { commandFiles, loadBundle, type LoadedBundle } from './code-cache.js';
 import type { Output, run } from './main.js';
 
 /** The argument lists run to warm the cache. */
 const WARM_UP = [[], ['-tan'], ['-tin'], ['-tin', '--json']];
 
-const { bundle, cache } = commandFiles(join(dirname(fileURLToPath(import.meta.url)), '../bin'));
-// Without a cache, so that V8 makes its own bytecode rather than reading an old cache's.
-const loaded = loadBundle(bundle);
-// The bundle's own Output, so that its write path is among what the cache keeps.
-const command = loaded.exports as { run: typeof run; Output: typeof Output };
-const devNull = openSync('/dev/null', 'w');
+const { bundle, cache } = commandFiles(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '../bin'));
+let loaded: LoadedBundle | undefined;
 try {
-  for (const args of WARM_UP) {
-    try {
-      await command.run(args, new command.Output(devNull, '/dev/null'), () => {});
-    } catch {
-      // Not in the cache, then: V8 compiles it when a user runs it.
-    }
-  }
-} finally {
-  closeSync(devNull);
+  // Without a cache, so that V8 makes its own bytecode rather than reading an old cache's.
+  loaded = loadBundle(bundle);
+} catch (e) {
+  process.stderr.write(`write-code-cache: no code cache, the command's bundle does not load here: ${(e as Error).message}\n`);
 }
-writeFileSync(cache, loaded.script.createCachedData());
+if (loaded) {
+  // The bundle's own Output, so that its write path is among what the cache keeps.
+  const command = loaded.exports as { run: typeof run; Output: typeof Output };
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    for (const args of WARM_UP) {
+      try {
+        await command.run(args, new command.Output(devNull, '/dev/null'), () => {});
+      } catch {
+        // Not in the cache, then: V8 compiles it when a user runs it.
+      }
+    }
+  } finally {
+    closeSync(devNull);
+  }
+  writeFileSync(cache, loaded.script.createCachedData());
+}

@@ -2,10 +2,11 @@
  * The bin loads the command's bundle with the code cache `npm run build` wrote
  * (cli/code-cache.ts): the bin opens that cache, V8 takes it, and it holds more than
  * the bundle's top level (the build's warm-up listings ran). Without a cache, or with one V8 refuses,
- * the command lists the same.
+ * the command lists the same. The writer leaves no cache, and does not fail the build,
+ * when the bundle cannot load.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,6 +86,50 @@ describe('the code cache of the command', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(expected.stdout);
+    });
+  });
+
+  describe('its writer (cli/write-code-cache.ts, run by npm run bundle)', () => {
+    const WRITER = join(ROOT, 'dist/cli/write-code-cache.js');
+    const write = (binDir: string) => spawnSync(process.execPath, [WRITER, binDir], { encoding: 'utf8', timeout: 60_000 });
+
+    it('writes a cache V8 takes, for the bundle in the folder it is given', () => {
+      const pkg = mkdtempSync(join(tmpdir(), 'sockdiag-code-cache-writer-'));
+      // The bundle finds koffi in the package's node_modules, as in dist/bin.
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+      const dir = join(pkg, 'bin');
+      mkdirSync(dir);
+      try {
+        copyFileSync(join(DIST_BIN, 'command.cjs'), join(dir, 'command.cjs'));
+        const r = write(dir);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const check = `
+          import { commandFiles, loadBundle } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};
+          const { bundle, cache } = commandFiles(${JSON.stringify(dir)});
+          const r = loadBundle(bundle, cache);
+          console.log(JSON.stringify({ cacheBytes: r.cacheBytes, cacheRejected: r.cacheRejected }));`;
+        const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', check], { encoding: 'utf8', timeout: 30_000 });
+        expect(loaded.stderr).toBe('');
+        const report = JSON.parse(loaded.stdout) as { cacheBytes: number; cacheRejected: boolean };
+        expect(report.cacheRejected).toBe(false);
+        expect(report.cacheBytes).toBeGreaterThan(0);
+      } finally {
+        rmSync(pkg, { recursive: true, force: true });
+      }
+    });
+
+    it('leaves no cache, and exits 0 with one line on stderr, when the bundle does not load', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sockdiag-code-cache-writer-'));
+      try {
+        writeFileSync(join(dir, 'command.cjs'), "throw new Error('koffi: this machine is not supported');\n");
+        const r = write(dir);
+        expect(r.status).toBe(0);
+        expect(r.stderr).toBe("write-code-cache: no code cache, the command's bundle does not load here: koffi: this machine is not supported\n");
+        expect(existsSync(join(dir, 'command.cache'))).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
