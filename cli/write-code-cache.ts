@@ -16,6 +16,19 @@ import type { Output, run } from './main.js';
 /** The argument lists run to warm the cache. */
 const WARM_UP = [[], ['-tan'], ['-tin'], ['-tin', '--json']];
 
+/** Runs the warm-up listings on the bundle's own `run` and `Output`, so that its write path is among what the cache keeps. */
+async function warmUp(command: { run: typeof run; Output: typeof Output }): Promise<void> {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    for (const args of WARM_UP) {
+      // A listing that throws is left out of the cache: V8 compiles it when a user runs it.
+      await command.run(args, new command.Output(devNull, '/dev/null'), () => {}).catch(() => {});
+    }
+  } finally {
+    closeSync(devNull);
+  }
+}
+
 const { bundle, cache } = commandFiles(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '../bin'));
 let loaded: LoadedBundle | undefined;
 try {
@@ -25,19 +38,6 @@ try {
   process.stderr.write(`write-code-cache: no code cache, the command's bundle does not load here: ${(e as Error).message}\n`);
 }
 if (loaded) {
-  // The bundle's own Output, so that its write path is among what the cache keeps.
-  const command = loaded.exports as { run: typeof run; Output: typeof Output };
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    for (const args of WARM_UP) {
-      try {
-        await command.run(args, new command.Output(devNull, '/dev/null'), () => {});
-      } catch {
-        // Not in the cache, then: V8 compiles it when a user runs it.
-      }
-    }
-  } finally {
-    closeSync(devNull);
-  }
+  await warmUp(loaded.exports as { run: typeof run; Output: typeof Output });
   writeFileSync(cache, loaded.script.createCachedData());
 }
